@@ -1,0 +1,278 @@
+//! The loop's state and one iteration of it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tornado_concurrent::{Executor, panic_message};
+
+use crate::handle::{Remote, Shared};
+use crate::io::{IoRegistry, WAKER_TOKEN};
+use crate::task::{JoinFail, TaskRef, Tasks};
+use crate::timers::{TimerAction, TimerHeap};
+
+/// Something to run on the loop's thread.
+pub(crate) enum Runnable {
+    Callback(Box<dyn FnOnce()>),
+    Task(TaskRef),
+}
+
+/// Where the loop is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoopState {
+    Idle,
+    Running,
+    Closed,
+}
+
+/// Events read per `epoll_wait`; more simply wait for the next iteration.
+const EVENTS_CAPACITY: usize = 1024;
+
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Everything an `IoLoop` owns. Shared by `Rc`: the loop is single-threaded.
+///
+/// Invariant: no `RefCell` here is borrowed while user code (a callback, a task poll, a
+/// handler, a `Drop` of any of those) runs, since that code may call back into the loop.
+pub(crate) struct Core {
+    pub(crate) id: u64,
+    poll: RefCell<mio::Poll>,
+    pub(crate) registry: mio::Registry,
+    events: RefCell<mio::Events>,
+    /// Callbacks and task wake-ups, oldest first.
+    pub(crate) run_queue: RefCell<VecDeque<Runnable>>,
+    pub(crate) timers: RefCell<TimerHeap>,
+    pub(crate) tasks: RefCell<Tasks>,
+    pub(crate) io: RefCell<IoRegistry>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) state: Cell<LoopState>,
+    /// `stop()` was called: finish this iteration, then return from `start`.
+    pub(crate) stopping: Cell<bool>,
+    pub(crate) executor: RefCell<Option<Arc<dyn Executor>>>,
+    /// Scratch space for draining the cross-thread queue, kept to reuse its allocation.
+    remote_scratch: RefCell<Vec<Remote>>,
+}
+
+thread_local! {
+    /// The loop this thread is running right now, if any: the fast path of task wake-ups.
+    static RUNNING: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the loop this thread is running, if any. `None` when no loop is running
+/// (or during thread teardown).
+pub(crate) fn with_running<R>(f: impl FnOnce(&Rc<Core>) -> R) -> Option<R> {
+    RUNNING
+        .try_with(|r| match r.try_borrow() {
+            Ok(guard) => guard.as_ref().map(f),
+            Err(_) => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// Marks `core` as the running loop of this thread until dropped.
+pub(crate) struct RunningGuard {
+    prev: Option<Rc<Core>>,
+}
+
+impl RunningGuard {
+    pub(crate) fn enter(core: &Rc<Core>) -> RunningGuard {
+        let prev = RUNNING.with(|r| r.borrow_mut().replace(core.clone()));
+        RunningGuard { prev }
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = RUNNING.try_with(|r| *r.borrow_mut() = prev);
+    }
+}
+
+impl Core {
+    pub(crate) fn new() -> io::Result<Rc<Core>> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(Rc::new(Core {
+            id,
+            poll: RefCell::new(poll),
+            registry,
+            events: RefCell::new(mio::Events::with_capacity(EVENTS_CAPACITY)),
+            run_queue: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(TimerHeap::new()),
+            tasks: RefCell::new(Tasks::new()),
+            io: RefCell::new(IoRegistry::new()),
+            shared: Arc::new(Shared::new(id, waker)),
+            state: Cell::new(LoopState::Idle),
+            stopping: Cell::new(false),
+            executor: RefCell::new(None),
+            remote_scratch: RefCell::new(Vec::new()),
+        }))
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.get() == LoopState::Closed
+    }
+
+    pub(crate) fn push(&self, runnable: Runnable) {
+        if !self.is_closed() {
+            self.run_queue.borrow_mut().push_back(runnable);
+        }
+    }
+
+    pub(crate) fn spawn_boxed(
+        &self,
+        future: Pin<Box<dyn Future<Output = ()>>>,
+        join: Option<Rc<dyn JoinFail>>,
+    ) -> TaskRef {
+        let task = self.tasks.borrow_mut().insert(&self.shared, future, join);
+        // The first poll happens on the next iteration, like asyncio's `create_task`.
+        self.push(Runnable::Task(task));
+        task
+    }
+
+    /// Runs iterations until `stop()` is called or `done()` returns true (checked after each
+    /// iteration).
+    pub(crate) fn run(self: &Rc<Self>, done: &dyn Fn() -> bool) -> io::Result<()> {
+        let _running = RunningGuard::enter(self);
+        let result = loop {
+            if let Err(e) = self.run_once() {
+                break Err(e);
+            }
+            if self.stopping.get() || done() {
+                break Ok(());
+            }
+        };
+        self.stopping.set(false);
+        result
+    }
+
+    /// One iteration, in Tornado's order:
+    ///
+    /// 1. take the work other threads queued;
+    /// 2. poll for I/O: without blocking if anything is ready to run, else until the nearest
+    ///    timer (or indefinitely);
+    /// 3. run the timers that are due;
+    /// 4. dispatch I/O events (raw handlers run, registered sources wake their tasks);
+    /// 5. run everything queued before this step: callbacks and task polls, including those
+    ///    that steps 1-4 queued. Whatever step 5 itself queues waits for the next iteration,
+    ///    after another poll, so a callback that keeps re-adding itself cannot starve I/O.
+    fn run_once(&self) -> io::Result<()> {
+        if self.shared.take_stop_request() {
+            self.stopping.set(true);
+        }
+        self.take_remote();
+
+        let timeout = if !self.run_queue.borrow().is_empty() || self.stopping.get() {
+            Some(Duration::ZERO)
+        } else {
+            let next = self.timers.borrow_mut().next_deadline();
+            next.map(|at| at.saturating_duration_since(Instant::now()))
+        };
+        {
+            let mut poll = self.poll.borrow_mut();
+            let mut events = self.events.borrow_mut();
+            if let Err(e) = poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+                events.clear();
+            }
+        }
+
+        self.run_timers();
+        self.dispatch_events();
+
+        let n = self.run_queue.borrow().len();
+        for _ in 0..n {
+            let Some(next) = self.run_queue.borrow_mut().pop_front() else {
+                break;
+            };
+            match next {
+                Runnable::Callback(cb) => run_guarded(cb),
+                Runnable::Task(task) => self.poll_task(task),
+            }
+        }
+        Ok(())
+    }
+
+    fn take_remote(&self) {
+        let mut scratch = self.remote_scratch.borrow_mut();
+        self.shared.drain_into(&mut scratch);
+        if scratch.is_empty() {
+            return;
+        }
+        let mut queue = self.run_queue.borrow_mut();
+        for item in scratch.drain(..) {
+            queue.push_back(match item {
+                Remote::Callback(cb) => Runnable::Callback(cb),
+                Remote::Wake(task) => Runnable::Task(task),
+            });
+        }
+    }
+
+    fn run_timers(&self) {
+        if self.timers.borrow().len() == 0 {
+            return;
+        }
+        let now = Instant::now();
+        loop {
+            let Some(action) = self.timers.borrow_mut().pop_due(now) else {
+                break;
+            };
+            match action {
+                TimerAction::Callback(cb) => run_guarded(cb),
+                TimerAction::Wake(w) => w.wake(),
+            }
+        }
+    }
+
+    fn dispatch_events(&self) {
+        let events = self.events.borrow();
+        for event in events.iter() {
+            if event.token() == WAKER_TOKEN {
+                continue;
+            }
+            self.dispatch_io(event);
+        }
+    }
+
+    /// Drops everything the loop holds. Called once, by `IoLoop::close`.
+    pub(crate) fn close(&self) {
+        self.state.set(LoopState::Closed);
+        let remote = self.shared.close();
+        let queued: Vec<Runnable> = self.run_queue.borrow_mut().drain(..).collect();
+        let timers = self.timers.borrow_mut().drain();
+        let tasks = self.tasks.borrow_mut().drain();
+        let handlers = self.io.borrow_mut().drain(&self.registry);
+        let executor = self.executor.borrow_mut().take();
+        // Drop outside the borrows: dropping a future or callback may call into the loop.
+        drop((remote, queued, timers, handlers));
+        for task in tasks {
+            task.finish(crate::task::Failure::Cancelled);
+        }
+        if let Some(executor) = executor {
+            executor.shutdown(false);
+        }
+    }
+}
+
+/// Runs a callback; a panic is logged on the `application` target and the loop goes on.
+pub(crate) fn run_guarded(cb: Box<dyn FnOnce() + '_>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(cb)) {
+        log::error!(
+            target: "application",
+            "Exception in callback: {}",
+            panic_message(payload.as_ref())
+        );
+    }
+}
