@@ -49,14 +49,20 @@ type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
 /// ```
 pub struct Future<T> {
     inner: Arc<Mutex<State<T>>>,
-    /// Identifies this handle among the clones so that each keeps at most one waker.
+    /// Identifies this handle among the clones so that each keeps at most one waker; 0 until
+    /// the handle first waits (most handles never do, and pay nothing for it).
     id: u64,
+    /// This handle stored a waker (so dropping it must remove that waker).
+    registered: bool,
 }
 
 struct State<T> {
     outcome: Outcome<T>,
-    /// One waker per awaiting handle, keyed by handle id. Usually zero or one entry.
-    wakers: Vec<(u64, Waker)>,
+    /// The waker of the first awaiting handle, kept inline: one awaiter is the common case
+    /// and costs no allocation.
+    waker: Option<(u64, Waker)>,
+    /// Wakers of further awaiting handles, keyed by handle id.
+    more_wakers: Vec<(u64, Waker)>,
     callbacks: Vec<Callback<T>>,
 }
 
@@ -93,10 +99,12 @@ impl<T> Future<T> {
         Future {
             inner: Arc::new(Mutex::new(State {
                 outcome: Outcome::Pending,
-                wakers: Vec::new(),
+                waker: None,
+                more_wakers: Vec::new(),
                 callbacks: Vec::new(),
             })),
-            id: next_id(),
+            id: 0,
+            registered: false,
         }
     }
 
@@ -180,7 +188,8 @@ impl<T> Future<T> {
         Take {
             fut: Future {
                 inner: self.inner.clone(),
-                id: self.id,
+                id: 0,
+                registered: false,
             },
         }
     }
@@ -200,19 +209,23 @@ impl<T> Future<T> {
     }
 
     fn complete(&self, outcome: Result<T, Error>) -> Result<(), InvalidStateError> {
-        let (wakers, callbacks) = {
+        let (waker, more_wakers, callbacks) = {
             let mut state = self.inner.lock();
             if !matches!(state.outcome, Outcome::Pending) {
                 return Err(InvalidStateError);
             }
             state.outcome = Outcome::Done(outcome);
             (
-                std::mem::take(&mut state.wakers),
+                state.waker.take(),
+                std::mem::take(&mut state.more_wakers),
                 std::mem::take(&mut state.callbacks),
             )
         };
         // Wake and call back outside the lock: both may read the future again.
-        for (_, w) in wakers {
+        if let Some((_, w)) = waker {
+            w.wake();
+        }
+        for (_, w) in more_wakers {
             w.wake();
         }
         for cb in callbacks {
@@ -221,14 +234,46 @@ impl<T> Future<T> {
         Ok(())
     }
 
+    /// Stores the waker of the handle whose `id` and `registered` fields these are, giving
+    /// the handle its id on first use.
+    fn register_handle(id: &mut u64, registered: &mut bool, state: &mut State<T>, waker: &Waker) {
+        if *id == 0 {
+            *id = next_id();
+        }
+        Future::register(state, *id, waker);
+        *registered = true;
+    }
+
     fn register(state: &mut State<T>, id: u64, waker: &Waker) {
-        match state.wakers.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, w)) => {
+        let slot = match &mut state.waker {
+            Some((i, w)) if *i == id => Some(w),
+            Some(_) => state
+                .more_wakers
+                .iter_mut()
+                .find(|(i, _)| *i == id)
+                .map(|(_, w)| w),
+            None => {
+                state.waker = Some((id, waker.clone()));
+                return;
+            }
+        };
+        match slot {
+            Some(w) => {
                 if !w.will_wake(waker) {
                     w.clone_from(waker);
                 }
             }
-            None => state.wakers.push((id, waker.clone())),
+            None => state.more_wakers.push((id, waker.clone())),
+        }
+    }
+
+    /// Forgets the waker of handle `id` (a handle dropped while awaiting).
+    fn unregister(&self, id: u64) {
+        let mut state = self.inner.lock();
+        if state.waker.as_ref().is_some_and(|(i, _)| *i == id) {
+            state.waker = state.more_wakers.pop();
+        } else {
+            state.more_wakers.retain(|(i, _)| *i != id);
         }
     }
 }
@@ -265,20 +310,18 @@ impl<T> Clone for Future<T> {
     fn clone(&self) -> Self {
         Future {
             inner: self.inner.clone(),
-            id: next_id(),
+            id: 0,
+            registered: false,
         }
     }
 }
 
 impl<T> Drop for Future<T> {
     fn drop(&mut self) {
-        // A handle dropped while awaiting leaves no stale waker behind.
-        if Arc::strong_count(&self.inner) > 1 {
-            let mut state = self.inner.lock();
-            if !state.wakers.is_empty() {
-                let id = self.id;
-                state.wakers.retain(|(i, _)| *i != id);
-            }
+        // A handle dropped while awaiting leaves no stale waker behind. Handles that never
+        // waited (or the last handle) need no lock.
+        if self.registered && Arc::strong_count(&self.inner) > 1 {
+            self.unregister(self.id);
         }
     }
 }
@@ -300,14 +343,26 @@ impl<T: Clone> StdFuture for Future<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.inner.lock();
+        let Future {
+            inner,
+            id,
+            registered,
+        } = self.get_mut();
+        let mut state = inner.lock();
+        // Once done, `complete` has already taken every waker: nothing to unregister.
         match &state.outcome {
             Outcome::Pending => {
-                Future::register(&mut state, self.id, cx.waker());
+                Future::register_handle(id, registered, &mut state, cx.waker());
                 Poll::Pending
             }
-            Outcome::Done(r) => Poll::Ready(r.clone()),
-            Outcome::Taken => Poll::Ready(Err(Error::taken())),
+            Outcome::Done(r) => {
+                *registered = false;
+                Poll::Ready(r.clone())
+            }
+            Outcome::Taken => {
+                *registered = false;
+                Poll::Ready(Err(Error::taken()))
+            }
         }
     }
 }
@@ -322,15 +377,26 @@ impl<T> StdFuture for Take<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.fut.inner.lock();
+        let Future {
+            inner,
+            id,
+            registered,
+        } = &mut self.get_mut().fut;
+        let mut state = inner.lock();
         match std::mem::replace(&mut state.outcome, Outcome::Taken) {
             Outcome::Pending => {
                 state.outcome = Outcome::Pending;
-                Future::register(&mut state, self.fut.id, cx.waker());
+                Future::register_handle(id, registered, &mut state, cx.waker());
                 Poll::Pending
             }
-            Outcome::Done(r) => Poll::Ready(r),
-            Outcome::Taken => Poll::Ready(Err(Error::taken())),
+            Outcome::Done(r) => {
+                *registered = false;
+                Poll::Ready(r)
+            }
+            Outcome::Taken => {
+                *registered = false;
+                Poll::Ready(Err(Error::taken()))
+            }
         }
     }
 }
@@ -428,9 +494,20 @@ mod tests {
         for _ in 0..10 {
             assert!(Pin::new(&mut b).poll(&mut cx).is_pending());
         }
-        assert_eq!(a.inner.lock().wakers.len(), 1);
+        {
+            let state = a.inner.lock();
+            assert!(state.waker.is_some() && state.more_wakers.is_empty());
+        }
+        let mut c = a.clone();
+        assert!(Pin::new(&mut c).poll(&mut cx).is_pending());
+        assert_eq!(a.inner.lock().more_wakers.len(), 1);
         drop(b);
-        assert_eq!(a.inner.lock().wakers.len(), 0);
+        {
+            let state = a.inner.lock();
+            assert!(state.waker.is_some() && state.more_wakers.is_empty());
+        }
+        drop(c);
+        assert!(a.inner.lock().waker.is_none());
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub(crate) enum LoopState {
 /// Events read per `epoll_wait`; more simply wait for the next iteration.
 const EVENTS_CAPACITY: usize = 1024;
 
+/// While work is queued, the non-blocking poll of step 2 is skipped until this many callbacks
+/// and task polls have run since the last poll. A chain of tasks waking each other then costs
+/// no system call per hop (asyncio pays one `epoll_wait` per hop), and a busy loop still
+/// looks at I/O after every 64 runnables (asyncio runs every ready callback between polls,
+/// however many there are).
+const POLL_EVERY_RUNNABLES: usize = 64;
+
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Everything an `IoLoop` owns. Shared by `Rc`: the loop is single-threaded.
@@ -58,6 +65,8 @@ pub(crate) struct Core {
     pub(crate) executor: RefCell<Option<Arc<dyn Executor>>>,
     /// Scratch space for draining the cross-thread queue, kept to reuse its allocation.
     remote_scratch: RefCell<Vec<Remote>>,
+    /// Runnables run since the last poll for I/O (see `POLL_EVERY_RUNNABLES`).
+    ran_since_poll: Cell<usize>,
 }
 
 thread_local! {
@@ -116,6 +125,7 @@ impl Core {
             stopping: Cell::new(false),
             executor: RefCell::new(None),
             remote_scratch: RefCell::new(Vec::new()),
+            ran_since_poll: Cell::new(0),
         }))
     }
 
@@ -160,39 +170,48 @@ impl Core {
     ///
     /// 1. take the work other threads queued;
     /// 2. poll for I/O: without blocking if anything is ready to run, else until the nearest
-    ///    timer (or indefinitely);
+    ///    timer (or indefinitely). When work is ready, the poll is skipped until
+    ///    `POLL_EVERY_RUNNABLES` runnables have run since the last one, so that I/O is never
+    ///    starved but a chain of task wake-ups costs no system call per hop;
     /// 3. run the timers that are due;
     /// 4. dispatch I/O events (raw handlers run, registered sources wake their tasks);
     /// 5. run everything queued before this step: callbacks and task polls, including those
     ///    that steps 1-4 queued. Whatever step 5 itself queues waits for the next iteration,
-    ///    after another poll, so a callback that keeps re-adding itself cannot starve I/O.
+    ///    after the timers and (subject to step 2) I/O, so a callback that keeps re-adding
+    ///    itself cannot starve them.
     fn run_once(&self) -> io::Result<()> {
         if self.shared.take_stop_request() {
             self.stopping.set(true);
         }
         self.take_remote();
 
-        let timeout = if !self.run_queue.borrow().is_empty() || self.stopping.get() {
-            Some(Duration::ZERO)
-        } else {
-            let next = self.timers.borrow_mut().next_deadline();
-            next.map(|at| at.saturating_duration_since(Instant::now()))
-        };
-        {
-            let mut poll = self.poll.borrow_mut();
-            let mut events = self.events.borrow_mut();
-            if let Err(e) = poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
+        let busy = !self.run_queue.borrow().is_empty() || self.stopping.get();
+        if !busy || self.ran_since_poll.get() >= POLL_EVERY_RUNNABLES {
+            let timeout = if busy {
+                Some(Duration::ZERO)
+            } else {
+                let next = self.timers.borrow_mut().next_deadline();
+                next.map(|at| at.saturating_duration_since(Instant::now()))
+            };
+            {
+                let mut poll = self.poll.borrow_mut();
+                let mut events = self.events.borrow_mut();
+                if let Err(e) = poll.poll(&mut events, timeout) {
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                    events.clear();
                 }
-                events.clear();
             }
+            self.ran_since_poll.set(0);
+            self.run_timers();
+            self.dispatch_events();
+        } else {
+            self.run_timers();
         }
 
-        self.run_timers();
-        self.dispatch_events();
-
         let n = self.run_queue.borrow().len();
+        self.ran_since_poll.set(self.ran_since_poll.get() + n);
         for _ in 0..n {
             let Some(next) = self.run_queue.borrow_mut().pop_front() else {
                 break;

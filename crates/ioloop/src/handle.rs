@@ -83,7 +83,9 @@ impl Shared {
     }
 
     pub(crate) fn take_stop_request(&self) -> bool {
-        self.stop_requested.swap(false, Ordering::AcqRel)
+        // A plain load first: the locked swap is only paid when a stop was requested.
+        self.stop_requested.load(Ordering::Acquire)
+            && self.stop_requested.swap(false, Ordering::AcqRel)
     }
 }
 

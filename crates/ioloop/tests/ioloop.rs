@@ -971,3 +971,26 @@ fn callbacks_added_while_running_wait_for_the_next_iteration() {
     assert!(n.get() > 1);
     io_loop.close().unwrap();
 }
+
+#[test]
+fn io_is_not_starved_by_busy_callbacks() {
+    // A callback that re-adds itself forever keeps work queued at every iteration; the loop
+    // must still poll for I/O (after at most 64 runnables) and run the handler.
+    let io_loop = IoLoop::new();
+    fn spin(l: IoLoop) {
+        let l2 = l.clone();
+        l.add_callback(move || spin(l2));
+    }
+    spin(io_loop.clone());
+    let (a, b) = UnixStream::pair().unwrap();
+    let b = Rc::new(b);
+    let l = io_loop.clone();
+    io_loop
+        .add_handler(b.clone(), move |_, _| l.stop(), Events::READ)
+        .unwrap();
+    let writer = Rc::new(a);
+    let w = writer.clone();
+    io_loop.add_callback(move || (&*w).write_all(b"x").unwrap());
+    wait(&io_loop);
+    io_loop.close().unwrap();
+}
