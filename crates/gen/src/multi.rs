@@ -144,8 +144,11 @@ pub struct Multi<I: MultiInput> {
     children: Unordered<I::Future>,
     results: Vec<Option<Result<I::Item, I::Error>>>,
     keys: Option<I::Keys>,
-    quiet: Option<Box<dyn Fn(&I::Error) -> bool>>,
+    quiet: Option<QuietFn<I::Error>>,
 }
+
+/// Decides which later errors are not logged.
+type QuietFn<E> = Box<dyn Fn(&E) -> bool>;
 
 impl<I: MultiInput> Multi<I> {
     /// Errors for which `quiet` returns `true` are not logged when they are not the first

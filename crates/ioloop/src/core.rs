@@ -2,10 +2,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +13,7 @@ use tornado_concurrent::{Executor, panic_message};
 
 use crate::handle::{Remote, Shared};
 use crate::io::{IoRegistry, WAKER_TOKEN};
-use crate::task::{JoinFail, TaskRef, Tasks};
+use crate::task::{JoinFail, LocalFuture, TaskRef, Tasks};
 use crate::timers::{TimerAction, TimerHeap};
 
 /// Something to run on the loop's thread.
@@ -141,7 +139,7 @@ impl Core {
 
     pub(crate) fn spawn_boxed(
         &self,
-        future: Pin<Box<dyn Future<Output = ()>>>,
+        future: LocalFuture,
         join: Option<Rc<dyn JoinFail>>,
     ) -> TaskRef {
         let task = self.tasks.borrow_mut().insert(&self.shared, future, join);

@@ -17,7 +17,7 @@ use tornado_concurrent::panic_message;
 use crate::IoLoop;
 use crate::timers::TimeoutHandle;
 
-type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
+use crate::task::LocalFuture;
 
 enum Callback {
     Sync(Box<dyn FnMut()>),

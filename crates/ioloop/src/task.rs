@@ -17,6 +17,9 @@ use tornado_concurrent::{Error as FutureError, panic_message};
 use crate::core::{Core, Runnable, with_running};
 use crate::handle::{Remote, Shared};
 
+/// A task's future, boxed and type-erased.
+pub(crate) type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
+
 /// Names one spawn of a task: the slab key plus a generation, so that a stale wake-up of a
 /// finished task never polls the task that reused its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +80,7 @@ struct TaskSlot {
     gen_: u32,
     /// `None` while the task is being polled (the future is moved out so that the slab is
     /// not borrowed during the poll, when the task may spawn others).
-    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    future: Option<LocalFuture>,
     waker: Waker,
     header: Arc<TaskHeader>,
     join: Option<Rc<dyn JoinFail>>,
@@ -113,7 +116,7 @@ impl Tasks {
     pub(crate) fn insert(
         &mut self,
         shared: &Arc<Shared>,
-        future: Pin<Box<dyn Future<Output = ()>>>,
+        future: LocalFuture,
         join: Option<Rc<dyn JoinFail>>,
     ) -> TaskRef {
         let entry = self.slots.vacant_entry();
@@ -145,7 +148,7 @@ impl Tasks {
     }
 
     /// Takes a task's future and waker out for a poll.
-    fn begin_poll(&mut self, task: TaskRef) -> Option<(Pin<Box<dyn Future<Output = ()>>>, Waker)> {
+    fn begin_poll(&mut self, task: TaskRef) -> Option<(LocalFuture, Waker)> {
         let slot = self.slots.get_mut(task.key)?;
         if slot.gen_ != task.gen_ {
             return None;
@@ -161,7 +164,7 @@ impl Tasks {
     fn end_poll_pending(
         &mut self,
         task: TaskRef,
-        future: Pin<Box<dyn Future<Output = ()>>>,
+        future: LocalFuture,
         waker: Waker,
     ) -> Option<Removed> {
         let slot = match self.slots.get_mut(task.key) {
@@ -228,7 +231,7 @@ fn new_header(task: TaskRef, shared: &Arc<Shared>) -> Arc<TaskHeader> {
 
 /// A task taken out of the slab, to be dropped outside any borrow of the loop.
 pub(crate) struct Removed {
-    pub(crate) future: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    pub(crate) future: Option<LocalFuture>,
     pub(crate) join: Option<Rc<dyn JoinFail>>,
 }
 
