@@ -132,27 +132,40 @@ struct Handler {
 }
 
 /// Readiness of a [`Registration`], and the futures waiting on it.
+///
+/// `ready` holds `READ` and `WRITE`, which `clear_ready` clears (after a `WouldBlock` or a
+/// short read), and two bits that stay set once seen, because the kernel reports them only
+/// once under edge triggering: `ERROR` and `READ_CLOSED` (the peer shut down its side).
+/// A short read that drained the data must not hide a close that arrived with it.
 struct SourceState {
     ready: Cell<Events>,
     reader: Cell<Option<Waker>>,
     writer: Cell<Option<Waker>>,
 }
 
+/// The peer closed its sending side (`EPOLLRDHUP`/`EPOLLHUP`); internal to registrations.
+const READ_CLOSED: Events = Events(0x2000);
+
 impl SourceState {
-    fn set_ready(&self, events: Events) {
-        // An error or hang-up makes both directions "ready": the next read or write then
-        // reports what happened.
-        let mut events = events;
-        if events.intersects(Events::ERROR) {
-            events |= Events::READ | Events::WRITE;
+    fn is_ready(&self, direction: Events) -> bool {
+        let ready = self.ready.get();
+        if ready.intersects(Events::ERROR) {
+            return true;
         }
+        if direction.intersects(Events::READ) && ready.intersects(Events::READ | READ_CLOSED) {
+            return true;
+        }
+        direction.intersects(Events::WRITE) && ready.intersects(Events::WRITE)
+    }
+
+    fn set_ready(&self, events: Events) {
         self.ready.set(self.ready.get() | events);
-        if events.intersects(Events::READ)
+        if events.intersects(Events::READ | READ_CLOSED | Events::ERROR)
             && let Some(w) = self.reader.take()
         {
             w.wake();
         }
-        if events.intersects(Events::WRITE)
+        if events.intersects(Events::WRITE | Events::ERROR)
             && let Some(w) = self.writer.take()
         {
             w.wake();
@@ -234,7 +247,13 @@ impl Core {
             }
         };
         match target {
-            Err(source) => source.set_ready(events),
+            Err(source) => {
+                let mut events = events;
+                if event.is_read_closed() {
+                    events |= READ_CLOSED;
+                }
+                source.set_ready(events)
+            }
             Ok((fd, wanted, callback)) => {
                 let delivered = events & (wanted | Events::ERROR);
                 if delivered.is_empty() {
@@ -355,6 +374,7 @@ pub struct Registration {
     gen_: u32,
     fd: RawFd,
     state: Rc<SourceState>,
+    deregistered: Cell<bool>,
 }
 
 impl Registration {
@@ -385,21 +405,23 @@ impl Registration {
             gen_,
             fd,
             state,
+            deregistered: Cell::new(false),
         })
     }
 
-    /// The readiness seen so far and not cleared.
-    pub fn readiness(&self) -> Events {
-        self.state.ready.get()
+    /// `true` if an operation in `direction` ([`Events::READ`] or [`Events::WRITE`]) may
+    /// make progress: the direction was reported ready and not cleared since, or the
+    /// descriptor has an error or (for reads) the peer closed its side.
+    pub fn is_ready(&self, direction: Events) -> bool {
+        self.state.is_ready(direction)
     }
 
-    /// `Ready` if `direction` ([`Events::READ`] or [`Events::WRITE`]) is ready; otherwise
-    /// remembers the task's waker and returns `Pending`. One waiter per direction: a second
-    /// task polling the same direction replaces the first.
-    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Events) -> Poll<Events> {
-        let ready = self.state.ready.get();
-        if ready.intersects(direction) {
-            return Poll::Ready(ready);
+    /// `Ready` if [`is_ready(direction)`](Registration::is_ready); otherwise remembers the
+    /// task's waker and returns `Pending`. One waiter per direction: a second task polling the
+    /// same direction replaces the first.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Events) -> Poll<()> {
+        if self.state.is_ready(direction) {
+            return Poll::Ready(());
         }
         let slot = if direction.intersects(Events::READ) {
             &self.state.reader
@@ -416,22 +438,40 @@ impl Registration {
 
     /// Forgets that `direction` was ready: call it after the operation reported
     /// `WouldBlock` (or, for reads, returned fewer bytes than asked, which on a stream
-    /// socket means its buffer was drained).
+    /// socket means its buffer was drained). An error or the peer's close stay remembered.
     pub fn clear_ready(&self, direction: Events) {
         let ready = self.state.ready.get();
-        self.state.ready.set(Events(ready.0 & !direction.0));
+        let clear = direction.0 & (Events::READ.0 | Events::WRITE.0);
+        self.state.ready.set(Events(ready.0 & !clear));
     }
 
     /// The registered descriptor.
     pub fn fd(&self) -> RawFd {
         self.fd
     }
+
+    /// Stops watching the descriptor (call it before closing the descriptor) and wakes the
+    /// tasks waiting on it, so that they find out the state changed. Later polls see every
+    /// direction ready, so nothing waits on a descriptor that will never report again.
+    /// Doing it twice does nothing.
+    pub fn deregister(&self) {
+        if self.deregistered.replace(true) {
+            return;
+        }
+        if !self.core.is_closed() {
+            let _ = self.core.registry.deregister(&mut SourceFd(&self.fd));
+        }
+        self.state
+            .set_ready(Events::READ | Events::WRITE | Events::ERROR);
+    }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         if !self.core.is_closed() {
-            let _ = self.core.registry.deregister(&mut SourceFd(&self.fd));
+            if !self.deregistered.get() {
+                let _ = self.core.registry.deregister(&mut SourceFd(&self.fd));
+            }
             let mut io = self.core.io.borrow_mut();
             if io.slots.get(self.key).is_some_and(|s| s.gen_ == self.gen_) {
                 io.slots.remove(self.key);
@@ -444,7 +484,8 @@ impl fmt::Debug for Registration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registration")
             .field("fd", &self.fd)
-            .field("ready", &self.state.ready.get())
+            .field("read_ready", &self.is_ready(Events::READ))
+            .field("write_ready", &self.is_ready(Events::WRITE))
             .finish()
     }
 }
