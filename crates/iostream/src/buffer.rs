@@ -227,16 +227,20 @@ mod tests {
             let len = (seed >> 16) as usize % 9000;
             let data: Vec<u8> = (0..len).map(|i| (i as u32 ^ seed) as u8).collect();
             want.extend_from_slice(&data);
-            if seed % 2 == 0 {
+            if seed.is_multiple_of(2) {
                 w.push(Bytes::from(data));
             } else {
                 w.push_slice(&data);
             }
-            if seed % 5 == 0 {
+            if seed.is_multiple_of(5) {
                 let mut partial = [IoSlice::new(&[]); MAX_IOVECS];
                 let n = w.io_slices(&mut partial);
                 let k = partial[..n].iter().map(|s| s.len()).sum::<usize>() / 2;
-                let got: Vec<u8> = partial[..n].iter().flat_map(|s| s.iter().copied()).take(k).collect();
+                let got: Vec<u8> = partial[..n]
+                    .iter()
+                    .flat_map(|s| s.iter().copied())
+                    .take(k)
+                    .collect();
                 assert_eq!(&got[..], &want[..k]);
                 w.advance(k);
                 want.drain(..k);

@@ -42,7 +42,9 @@ impl fmt::Display for StreamClosedError {
 
 impl StdError for StreamClosedError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.real_error.as_deref().map(|e| e as &(dyn StdError + 'static))
+        self.real_error
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
     }
 }
 

@@ -159,7 +159,12 @@ impl IoStream {
         }
         let connecting = match socket.connect(&addr.into()) {
             Ok(()) => false,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == Some(EINPROGRESS) => true,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(EINPROGRESS) =>
+            {
+                true
+            }
             Err(e) => {
                 // Report it the way a connect that fails later is reported.
                 let stream = IoStream::from_transport(

@@ -181,15 +181,27 @@ impl IoStream {
     /// With `max_bytes`, a delimiter not found within that many bytes is an
     /// [`UnsatisfiableReadError`](crate::UnsatisfiableReadError) and closes the stream, so
     /// that a peer cannot make the buffer grow without bound.
-    pub async fn read_until(&self, delimiter: &[u8], max_bytes: Option<usize>) -> io::Result<Bytes> {
+    pub async fn read_until(
+        &self,
+        delimiter: &[u8],
+        max_bytes: Option<usize>,
+    ) -> io::Result<Bytes> {
         let _guard = ReadGuard::begin(&self.inner)?;
         let mut scanned = 0;
-        poll_fn(|cx| self.inner.poll_read_until(cx, delimiter, max_bytes, &mut scanned)).await
+        poll_fn(|cx| {
+            self.inner
+                .poll_read_until(cx, delimiter, max_bytes, &mut scanned)
+        })
+        .await
     }
 
     /// Reads until `regex` matches, and returns everything up to the end of the match
     /// (`read_until_regex`). `max_bytes` as for [`read_until`](IoStream::read_until).
-    pub async fn read_until_regex(&self, regex: &Regex, max_bytes: Option<usize>) -> io::Result<Bytes> {
+    pub async fn read_until_regex(
+        &self,
+        regex: &Regex,
+        max_bytes: Option<usize>,
+    ) -> io::Result<Bytes> {
         let _guard = ReadGuard::begin(&self.inner)?;
         poll_fn(|cx| self.inner.poll_read_until_regex(cx, regex, max_bytes)).await
     }

@@ -39,10 +39,6 @@ impl Socket {
         }
     }
 
-    pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[IoSlice::new(buf)])
-    }
-
     /// The pending error of a socket (`SO_ERROR`), e.g. why a connect failed.
     pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {

@@ -70,7 +70,8 @@ pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 /// What a fill of the read buffer achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fill {
-    /// Bytes were appended to the read buffer.
+    /// Bytes arrived: data was appended to the read buffer, or the transport's state
+    /// changed (a TLS handshake step). The caller re-checks what it waits for.
     Data,
     /// The stream is closed (now or before): nothing more will arrive.
     Closed,
@@ -138,9 +139,7 @@ impl Stream {
                 let Some(t) = transport.as_ref() else {
                     return Poll::Ready(Fill::Closed);
                 };
-                with_scratch(want, |scratch| {
-                    t.read(scratch, &mut self.rbuf.borrow_mut())
-                })
+                with_scratch(want, |scratch| t.read(scratch, &mut self.rbuf.borrow_mut()))
             };
             match outcome {
                 Ok(ReadOutcome::Data { n, drained }) => {
@@ -159,8 +158,10 @@ impl Stream {
                     return Poll::Ready(Fill::Data);
                 }
                 Ok(ReadOutcome::NoData) => {
-                    // Only protocol bytes arrived (a TLS handshake record): keep going.
+                    // Only protocol bytes arrived (a TLS handshake record). The caller may be
+                    // waiting for exactly that (the end of a handshake): let it look.
                     self.after_transport_io();
+                    return Poll::Ready(Fill::Data);
                 }
                 Ok(ReadOutcome::WouldBlock) => {
                     self.reg.clear_ready(Events::READ);
@@ -172,7 +173,9 @@ impl Stream {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    if !is_connection_reset(&e) {
+                    if crate::transport::is_tls_error(&e) {
+                        log::warn!(target: "general", "SSL Error on {}: {e}", self.reg.fd());
+                    } else if !is_connection_reset(&e) {
                         log::warn!(target: "general", "error on read: {e}");
                     }
                     self.close(Some(e));
@@ -231,7 +234,8 @@ impl Stream {
         match result {
             Ok(progress) => {
                 if progress.written > 0 {
-                    self.written.set(self.written.get() + progress.written as u64);
+                    self.written
+                        .set(self.written.get() + progress.written as u64);
                     self.wake_write_waiters();
                 }
                 if progress.blocked {
@@ -278,7 +282,10 @@ impl Stream {
     /// Registers a task waiting until `target` bytes have been written.
     pub(crate) fn add_write_waiter(&self, target: u64, waker: &Waker) {
         let mut waiters = self.write_waiters.borrow_mut();
-        match waiters.iter_mut().find(|(t, w)| *t == target && w.will_wake(waker)) {
+        match waiters
+            .iter_mut()
+            .find(|(t, w)| *t == target && w.will_wake(waker))
+        {
             Some(_) => {}
             None => waiters.push((target, waker.clone())),
         }
@@ -336,7 +343,8 @@ impl Stream {
             match result {
                 Ok(progress) => {
                     if progress.written > 0 {
-                        self.written.set(self.written.get() + progress.written as u64);
+                        self.written
+                            .set(self.written.get() + progress.written as u64);
                         self.wake_write_waiters();
                     }
                     if progress.blocked {
@@ -420,6 +428,17 @@ impl Stream {
         if let Some(cb) = self.close_callback.borrow_mut().take() {
             self.io_loop.add_callback(cb);
         }
+    }
+
+    /// Takes the transport away (for `start_tls`): the descriptor stays open, this stream
+    /// becomes closed, and its close callback is dropped without running.
+    pub(crate) fn detach(&self) -> Option<Transport> {
+        if self.closed.replace(true) {
+            return None;
+        }
+        self.close_callback.borrow_mut().take();
+        self.reg.deregister();
+        self.transport.borrow_mut().take()
     }
 
     pub(crate) fn set_close_callback(&self, callback: Option<Box<dyn FnOnce()>>) {

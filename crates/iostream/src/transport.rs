@@ -53,7 +53,11 @@ impl Transport {
     }
 
     /// Reads once into `scratch` and appends what was received to `rbuf`.
-    pub(crate) fn read(&self, scratch: &mut [u8], rbuf: &mut ReadBuffer) -> io::Result<ReadOutcome> {
+    pub(crate) fn read(
+        &self,
+        scratch: &mut [u8],
+        rbuf: &mut ReadBuffer,
+    ) -> io::Result<ReadOutcome> {
         match self {
             Transport::Plain(s) => read_plain(s, scratch, rbuf),
             #[cfg(feature = "tls")]
@@ -80,7 +84,24 @@ impl Transport {
     }
 }
 
-pub(crate) fn read_plain(s: &Socket, scratch: &mut [u8], rbuf: &mut ReadBuffer) -> io::Result<ReadOutcome> {
+/// `true` if `e` is a TLS protocol error (a failed handshake, a bad record).
+pub(crate) fn is_tls_error(e: &io::Error) -> bool {
+    #[cfg(feature = "tls")]
+    {
+        e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+pub(crate) fn read_plain(
+    s: &Socket,
+    scratch: &mut [u8],
+    rbuf: &mut ReadBuffer,
+) -> io::Result<ReadOutcome> {
     match s.read(scratch) {
         Ok(0) => Ok(ReadOutcome::Eof),
         Ok(n) => {

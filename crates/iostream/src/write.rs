@@ -116,7 +116,9 @@ impl IoStream {
 }
 
 /// Resolves when the data of one `write` (or everything before a `flush`) has been sent.
-#[must_use = "the data is sent anyway; await the future to know when (or whether) it was"]
+///
+/// Not `#[must_use]`: the data is sent whether or not the future is awaited, and Tornado code
+/// routinely ignores write futures.
 pub struct WriteFuture {
     stream: Rc<Stream>,
     target: io::Result<u64>,

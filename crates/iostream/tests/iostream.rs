@@ -67,7 +67,7 @@ fn test_write_zero_bytes() {
 fn test_future_delayed_close_callback() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
-        let _ = ws.write(&b"12"[..]);
+        ws.write(&b"12"[..]);
         let mut chunks = vec![rs.read_bytes(1, false).await.unwrap()];
         ws.close(None);
         chunks.push(rs.read_bytes(1, false).await.unwrap());
@@ -80,7 +80,7 @@ fn test_close_buffered_data() {
     // Data in the OS's socket buffer when the peer closes is still delivered.
     gen_test(|| async {
         let (rs, ws) = make_iostream_pair(StreamSettings::new().read_chunk_size(256)).await;
-        let _ = ws.write(vec![b'A'; 512]);
+        ws.write(vec![b'A'; 512]);
         assert_eq!(rs.read_bytes(256, false).await.unwrap(), vec![b'A'; 256]);
         ws.close(None);
         sleep(Duration::from_millis(10)).await;
@@ -92,7 +92,7 @@ fn test_close_buffered_data() {
 fn test_read_until_close_after_close() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
-        let _ = ws.write(&b"1234"[..]);
+        ws.write(&b"1234"[..]);
         assert_eq!(rs.read_bytes(1, false).await.unwrap(), &b"1"[..]);
         ws.close(None);
         assert_eq!(rs.read_until_close().await.unwrap(), &b"234"[..]);
@@ -105,9 +105,9 @@ fn test_large_read_until() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         for _ in 0..4096 {
-            let _ = ws.write(vec![b'A'; 1024]);
+            ws.write(vec![b'A'; 1024]);
         }
-        let _ = ws.write(&b"\r\n"[..]);
+        ws.write(&b"\r\n"[..]);
         let data = rs.read_until(b"\r\n", None).await.unwrap();
         assert_eq!(data.len(), 4096 * 1024 + 2);
     });
@@ -122,7 +122,7 @@ fn test_read_until_with_close_after_second_packet() {
         let rf = l.spawn(async move { reader.read_until(b"done", None).await });
         sleep(Duration::from_millis(100)).await;
         ws.write(vec![b'x'; 2048]).await.unwrap();
-        let _ = ws.write(&b"done"[..]);
+        ws.write(&b"done"[..]);
         ws.close(None);
         assert!(rf.await.unwrap().is_ok());
     });
@@ -136,7 +136,7 @@ fn test_read_until_unsatisfied_after_close() {
         let reader = rs.clone();
         let rf = IoLoop::current().spawn(async move { reader.read_until(b"done", None).await });
         ws.write(vec![b'x'; 2048]).await.unwrap();
-        let _ = ws.write(&b"foo"[..]);
+        ws.write(&b"foo"[..]);
         ws.close(None);
         let err = rf.await.unwrap().unwrap_err();
         assert!(is_stream_closed(&err) && !is_unsatisfiable_read(&err));
@@ -148,7 +148,7 @@ fn test_close_callback_with_pending_read() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         let closed = close_event(&rs);
-        let _ = ws.write(&b"OK\r\n"[..]);
+        ws.write(&b"OK\r\n"[..]);
         assert_eq!(rs.read_until(b"\r\n", None).await.unwrap(), &b"OK\r\n"[..]);
         ws.close(None);
         let reader = rs.clone();
@@ -164,7 +164,7 @@ fn test_future_close_callback() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         let closed = close_event(&rs);
-        let _ = ws.write(&b"a"[..]);
+        ws.write(&b"a"[..]);
         assert_eq!(rs.read_bytes(1, false).await.unwrap(), &b"a"[..]);
         assert!(!closed.done());
         ws.close(None);
@@ -178,7 +178,7 @@ fn test_write_memoryview() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         let fut = rs.read_bytes(4, false);
-        let _ = ws.write(bytes::Bytes::from_static(b"hello").slice(..));
+        ws.write(bytes::Bytes::from_static(b"hello").slice(..));
         assert_eq!(fut.await.unwrap(), &b"hell"[..]);
     });
 }
@@ -188,10 +188,10 @@ fn test_read_bytes_partial() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         let fut = rs.read_bytes(50, true);
-        let _ = ws.write(&b"hello"[..]);
+        ws.write(&b"hello"[..]);
         assert_eq!(fut.await.unwrap(), &b"hello"[..]);
         let fut = rs.read_bytes(3, true);
-        let _ = ws.write(&b"world"[..]);
+        ws.write(&b"world"[..]);
         assert_eq!(fut.await.unwrap(), &b"wor"[..]);
         assert_eq!(rs.read_bytes(0, true).await.unwrap(), &b""[..]);
     });
@@ -203,15 +203,15 @@ fn test_read_until_max_bytes() {
         let (rs, ws) = pair().await;
         let closed = close_event(&rs);
         let fut = rs.read_until(b"def", Some(50));
-        let _ = ws.write(&b"abcdef"[..]);
+        ws.write(&b"abcdef"[..]);
         assert_eq!(fut.await.unwrap(), &b"abcdef"[..]);
         let fut = rs.read_until(b"def", Some(6));
-        let _ = ws.write(&b"abcdef"[..]);
+        ws.write(&b"abcdef"[..]);
         assert_eq!(fut.await.unwrap(), &b"abcdef"[..]);
         let _expect = ExpectLog::new(GENERAL, "Unsatisfiable read").level(log::Level::Info);
         let reader = rs.clone();
         let rf = IoLoop::current().spawn(async move { reader.read_until(b"def", Some(5)).await });
-        let _ = ws.write(&b"123456"[..]);
+        ws.write(&b"123456"[..]);
         closed.await.unwrap();
         let err = rf.await.unwrap().unwrap_err();
         assert!(is_stream_closed(&err) && is_unsatisfiable_read(&err));
@@ -251,17 +251,17 @@ fn test_read_until_regex_max_bytes() {
         let closed = close_event(&rs);
         let re = Regex::new("def").unwrap();
         let fut = rs.read_until_regex(&re, Some(50));
-        let _ = ws.write(&b"abcdef"[..]);
+        ws.write(&b"abcdef"[..]);
         assert_eq!(fut.await.unwrap(), &b"abcdef"[..]);
         let fut = rs.read_until_regex(&re, Some(6));
-        let _ = ws.write(&b"abcdef"[..]);
+        ws.write(&b"abcdef"[..]);
         assert_eq!(fut.await.unwrap(), &b"abcdef"[..]);
         let _expect = ExpectLog::new(GENERAL, "Unsatisfiable read").level(log::Level::Info);
         let reader = rs.clone();
         let re2 = re.clone();
         let _rf =
             IoLoop::current().spawn(async move { reader.read_until_regex(&re2, Some(5)).await });
-        let _ = ws.write(&b"123456"[..]);
+        ws.write(&b"123456"[..]);
         closed.await.unwrap();
     });
 }
@@ -297,7 +297,7 @@ fn test_small_reads_from_large_buffer() {
     // 10 KB buffer, 100 KB to read 1 KB at a time: the buffer is not filled eagerly.
     gen_test(|| async {
         let (rs, ws) = make_iostream_pair(StreamSettings::new().max_buffer_size(10 * 1024)).await;
-        let _ = ws.write(vec![b'a'; 1024 * 100]);
+        ws.write(vec![b'a'; 1024 * 100]);
         for _ in 0..100 {
             assert_eq!(rs.read_bytes(1024, false).await.unwrap(), vec![b'a'; 1024]);
         }
@@ -310,7 +310,7 @@ fn test_small_read_untils_from_large_buffer() {
         let (rs, ws) = make_iostream_pair(StreamSettings::new().max_buffer_size(10 * 1024)).await;
         let mut line = vec![b'a'; 1023];
         line.push(b'\n');
-        let _ = ws.write(line.repeat(100));
+        ws.write(line.repeat(100));
         for _ in 0..100 {
             assert_eq!(rs.read_until(b"\n", Some(4096)).await.unwrap(), line);
         }
@@ -323,7 +323,7 @@ fn test_flow_control() {
     const MB: usize = 1024 * 1024;
     gen_test(|| async {
         let (rs, ws) = make_iostream_pair(StreamSettings::new().max_buffer_size(5 * MB)).await;
-        let _ = ws.write(vec![b'a'; 10 * MB]);
+        ws.write(vec![b'a'; 10 * MB]);
         rs.read_bytes(MB, false).await.unwrap();
         sleep(Duration::from_millis(100)).await;
         for _ in 0..9 {
@@ -342,10 +342,10 @@ fn test_read_into() {
             let writer = ws.clone();
             let observer = rs.clone();
             let write_later = async move {
-                let _ = writer.write(&b"hello"[..]);
+                writer.write(&b"hello"[..]);
                 sleep(Duration::from_millis(50)).await;
                 assert!(observer.reading());
-                let _ = writer.write(&b"world!!"[..]);
+                writer.write(&b"world!!"[..]);
                 Ok::<_, std::io::Error>(0)
             };
             let read = Box::pin(async { reader.read_into(&mut buf, false).await });
@@ -360,11 +360,11 @@ fn test_read_into() {
         assert!(!rs.reading());
         assert_eq!(&buf, b"helloworld");
         // What is buffered feeds the next read_into first.
-        let _ = ws.write(&b"1234567890"[..]);
+        ws.write(&b"1234567890"[..]);
         assert_eq!(rs.read_into(&mut buf, false).await.unwrap(), 10);
         assert_eq!(&buf, b"!!12345678");
         let mut small = [0u8; 4];
-        let _ = ws.write(&b"abcdefghi"[..]);
+        ws.write(&b"abcdefghi"[..]);
         assert_eq!(rs.read_into(&mut small, false).await.unwrap(), 4);
         assert_eq!(&small, b"90ab");
         assert_eq!(rs.read_bytes(7, false).await.unwrap(), &b"cdefghi"[..]);
@@ -376,7 +376,7 @@ fn test_read_into_partial() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
         let mut buf = [0u8; 10];
-        let _ = ws.write(&b"hello"[..]);
+        ws.write(&b"hello"[..]);
         assert_eq!(rs.read_into(&mut buf, true).await.unwrap(), 5);
         assert_eq!(&buf, b"hello\0\0\0\0\0");
         ws.write(&b"world!1234567890"[..]).await.unwrap();
@@ -392,9 +392,9 @@ fn test_read_into_partial() {
 fn test_read_into_resizable_after_close() {
     gen_test(|| async {
         let (rs, ws) = pair().await;
-        let _ = ws.write(&b"ab"[..]);
+        ws.write(&b"ab"[..]);
         rs.read_bytes(1, false).await.unwrap();
-        let _ = ws.write(&b"cd"[..]);
+        ws.write(&b"cd"[..]);
         sleep(Duration::from_millis(10)).await;
         ws.close(None);
         let mut buf = vec![0u8; 10];
@@ -515,7 +515,7 @@ fn test_read_until_close_after_error_close() {
         let (server, client) = pair().await;
         let reader = client.clone();
         let fut = IoLoop::current().spawn(async move { reader.read_until_close().await });
-        let _ = server.write(&b"hello"[..]);
+        server.write(&b"hello"[..]);
         sleep(Duration::from_millis(10)).await;
         client.close(Some(std::io::Error::other("boom")));
         let err = fut.await.unwrap().unwrap_err();
@@ -532,7 +532,7 @@ fn test_read_until_close_with_buffer_overflow() {
         let _expect = ExpectLog::new(GENERAL, "Reached maximum read buffer size");
         let reader = client.clone();
         let fut = IoLoop::current().spawn(async move { reader.read_until_close().await });
-        let _ = server.write(vec![b'a'; 4096]);
+        server.write(vec![b'a'; 4096]);
         let err = fut.await.unwrap().unwrap_err();
         assert!(is_stream_closed(&err) && is_buffer_full(&err));
     });
@@ -607,7 +607,7 @@ fn test_write_while_connecting() {
             server.read_until(b"\r\n\r\n", None).await.unwrap(),
             &b"GET / HTTP/1.0\r\n\r\n"[..]
         );
-        let _ = server.write(&b"HTTP/1.1 200 OK\r\n\r\nbody"[..]);
+        server.write(&b"HTTP/1.1 200 OK\r\n\r\nbody"[..]);
         server.close(None);
         assert!(stream.read_until_close().await.unwrap().ends_with(b"body"));
     });
@@ -618,7 +618,7 @@ fn test_connection_closed() {
     // TestIOStreamWebMixin.test_connection_closed: the peer's close ends read_until_close.
     gen_test(|| async {
         let (server, client) = pair().await;
-        let _ = server.write(&b"HTTP/1.0 200 OK\r\n\r\nHello"[..]);
+        server.write(&b"HTTP/1.0 200 OK\r\n\r\nHello"[..]);
         server.close(None);
         let data = client.read_until_close().await.unwrap();
         assert!(data.ends_with(b"Hello"));
@@ -644,8 +644,8 @@ fn already_reading_is_an_error() {
 fn test_pipe_iostream() {
     gen_test(|| async {
         let (rs, ws) = IoStream::pipe().unwrap();
-        let _ = ws.write(&b"hel"[..]);
-        let _ = ws.write(&b"lo world"[..]);
+        ws.write(&b"hel"[..]);
+        ws.write(&b"lo world"[..]);
         assert_eq!(rs.read_until(b" ", None).await.unwrap(), &b"hello "[..]);
         assert_eq!(rs.read_bytes(3, false).await.unwrap(), &b"wor"[..]);
         ws.close(None);
@@ -662,7 +662,7 @@ fn test_pipe_iostream_big_write() {
     gen_test(|| async {
         let (rs, ws) = IoStream::pipe().unwrap();
         const NUM_BYTES: usize = 1_048_576;
-        let _ = ws.write(vec![b'1'; NUM_BYTES]);
+        ws.write(vec![b'1'; NUM_BYTES]);
         assert_eq!(
             rs.read_bytes(NUM_BYTES, false).await.unwrap(),
             vec![b'1'; NUM_BYTES]
