@@ -85,18 +85,25 @@ pub fn poll_waiter<P>(
     expiry: Option<&mut Expiry>,
     cx: &mut Context<'_>,
 ) -> Polled {
-    {
-        let mut list = list.borrow_mut();
-        match list.status(key) {
-            Status::Served => return Polled::Served,
-            Status::Expired => return Polled::Expired,
-            Status::Queued => list.register(key, cx.waker()),
-        }
+    let status = list.borrow_mut().poll_status(key, cx.waker());
+    check(status, expiry, cx)
+}
+
+/// What a waiter whose slot has `status` (from [`WaitList::poll_status`]) should do: for a
+/// waiter kept in a list that is not alone in its `RefCell`.
+pub fn check(status: Status, expiry: Option<&mut Expiry>, cx: &mut Context<'_>) -> Polled {
+    match status {
+        Status::Served => Polled::Served,
+        Status::Expired => Polled::Expired,
+        Status::Queued => match expiry {
+            Some(expiry) => {
+                if expiry.poll_expired(cx) {
+                    Polled::Expired
+                } else {
+                    Polled::Pending
+                }
+            }
+            None => Polled::Pending,
+        },
     }
-    if let Some(expiry) = expiry
-        && expiry.poll_expired(cx)
-    {
-        return Polled::Expired;
-    }
-    Polled::Pending
 }

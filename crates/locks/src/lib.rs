@@ -104,6 +104,6 @@ pub use tornado_concurrent::TimeoutError;
 /// stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::expiry::{Expiry, Polled, deadline_instant, poll_waiter};
+    pub use crate::expiry::{Expiry, Polled, check, deadline_instant, poll_waiter};
     pub use crate::waitlist::{Status, WaitList};
 }

@@ -87,7 +87,12 @@ impl<P> WaitList<P> {
     }
 
     /// Puts a waiter at the end of the line and returns its key.
+    ///
+    /// Waiters at the front whose deadline has passed leave the line first (Tornado's
+    /// queues do the same in `_consume_expired`), so that a line of waiters whose tasks are
+    /// not running does not grow without bound.
     pub fn push_back(&mut self, payload: P, deadline: Option<Instant>) -> usize {
+        self.expire_front();
         let key = self.slots.insert(Slot {
             prev: self.tail,
             next: NIL,
@@ -131,6 +136,22 @@ impl<P> WaitList<P> {
         None
     }
 
+    /// Marks the waiters at the front whose deadline has passed as expired, up to the first
+    /// that is still live.
+    fn expire_front(&mut self) {
+        let mut now = None;
+        while self.head != NIL {
+            let key = self.head;
+            match self.slots[key].deadline {
+                Some(deadline) if deadline <= *now.get_or_insert_with(Instant::now) => {
+                    self.unlink(key);
+                    self.slots[key].status = Status::Expired;
+                }
+                _ => return,
+            }
+        }
+    }
+
     /// The waiter's status.
     ///
     /// # Panics
@@ -143,6 +164,16 @@ impl<P> WaitList<P> {
     /// The waiter's payload.
     pub fn payload_mut(&mut self, key: usize) -> &mut P {
         &mut self.slots[key].payload
+    }
+
+    /// The waiter's status; while it is still queued, also remembers `waker` to call when
+    /// it is served (what a waiting future does when polled).
+    pub fn poll_status(&mut self, key: usize, waker: &Waker) -> Status {
+        let status = self.slots[key].status;
+        if status == Status::Queued {
+            self.register(key, waker);
+        }
+        status
     }
 
     /// Remembers the waker to call when the waiter is served.
@@ -281,6 +312,23 @@ mod tests {
         assert_eq!(list.status(c), Status::Expired);
         assert_eq!(list.serve_front(), None);
         assert!(list.is_empty());
+    }
+
+    #[test]
+    fn push_sweeps_expired_waiters_at_the_front() {
+        let mut list = WaitList::new();
+        let past = Instant::now();
+        let expired: Vec<usize> = (0..3).map(|n| list.push_back(n, Some(past))).collect();
+        let live = list.push_back(3, None);
+        let late = list.push_back(4, Some(past));
+        assert_eq!(
+            list.len(),
+            2,
+            "each expired waiter left when the next one joined"
+        );
+        assert!(expired.iter().all(|&k| list.status(k) == Status::Expired));
+        assert_eq!(list.status(live), Status::Queued);
+        assert_eq!(list.status(late), Status::Queued, "only the front is swept");
     }
 
     #[test]

@@ -244,7 +244,9 @@ mod condition_test {
         // Timed-out waiters leave the line.
         gen_test(|| async {
             let c = Condition::new();
-            let timed: Vec<Task<bool>> = (0..101).map(|_| spawn(c.wait_timeout(ms(10)))).collect();
+            // Tornado: 10 ms; 100 ms here, so that a stalled machine cannot expire them before
+            // they are counted.
+            let timed: Vec<Task<bool>> = (0..101).map(|_| spawn(c.wait_timeout(ms(100)))).collect();
             let mut future = c.wait();
             assert_eq!(c.waiters(), 102);
             // Let the first 101 waiters time out.
@@ -409,7 +411,7 @@ mod semaphore_test {
         gen_test(|| async {
             let sem = Semaphore::new(0);
             let futures: Vec<Task<_>> = (0..101)
-                .map(|_| spawn(sem.acquire_timeout(ms(10))))
+                .map(|_| spawn(sem.acquire_timeout(ms(100))))
                 .collect();
             let mut future = sem.acquire();
             assert_eq!(sem.waiters(), 102);
