@@ -98,13 +98,14 @@ impl Condition {
     fn start_wait(&self, deadline: Option<std::time::Instant>) -> Wait {
         let state = match deadline {
             Some(at) if at <= std::time::Instant::now() => State::Done(false),
-            _ => State::Waiting {
-                key: self.inner.waiters.borrow_mut().push_back(false, deadline),
-                expiry: deadline.map(Expiry::new),
-            },
+            _ => State::Waiting(self.inner.waiters.borrow_mut().push_back(false, deadline)),
         };
         Wait {
             inner: self.inner.clone(),
+            expiry: match state {
+                State::Waiting(_) => deadline.map(Expiry::new),
+                _ => None,
+            },
             state,
         }
     }
@@ -161,10 +162,12 @@ impl fmt::Debug for Condition {
 pub struct Wait {
     inner: Rc<Inner>,
     state: State,
+    /// Beside the state, not in it: the state is replaced on completion and stays small.
+    expiry: Option<Expiry>,
 }
 
 enum State {
-    Waiting { key: usize, expiry: Option<Expiry> },
+    Waiting(usize),
     Done(bool),
     Taken,
 }
@@ -174,18 +177,18 @@ impl Future for Wait {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
         let this = &mut *self;
-        let notified = match &mut this.state {
-            State::Waiting { key, expiry } => {
-                match poll_waiter(&this.inner.waiters, *key, expiry.as_mut(), cx) {
+        let notified = match this.state {
+            State::Waiting(key) => {
+                match poll_waiter(&this.inner.waiters, key, this.expiry.as_mut(), cx) {
                     Polled::Pending => return Poll::Pending,
                     Polled::Served => true,
                     Polled::Expired => false,
                 }
             }
-            State::Done(notified) => *notified,
+            State::Done(notified) => notified,
             State::Taken => panic!("`Wait` polled after completion"),
         };
-        if let State::Waiting { key, .. } = std::mem::replace(&mut this.state, State::Taken) {
+        if let State::Waiting(key) = std::mem::replace(&mut this.state, State::Taken) {
             this.inner.waiters.borrow_mut().remove(key);
         }
         Poll::Ready(notified)
@@ -194,7 +197,7 @@ impl Future for Wait {
 
 impl Drop for Wait {
     fn drop(&mut self) {
-        if let State::Waiting { key, .. } = self.state {
+        if let State::Waiting(key) = self.state {
             let (status, forward) = self.inner.waiters.borrow_mut().remove(key);
             if status == Status::Served && forward {
                 // Notified, but gone before it could act on it: the notification goes to
@@ -208,7 +211,7 @@ impl Drop for Wait {
 impl fmt::Debug for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
-            State::Waiting { .. } => "waiting",
+            State::Waiting(_) => "waiting",
             State::Done(true) => "notified",
             State::Done(false) => "timed out",
             State::Taken => "done",

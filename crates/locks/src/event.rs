@@ -121,14 +121,15 @@ impl Event {
         } else {
             match deadline {
                 Some(at) if at <= Instant::now() => State::Done(false),
-                _ => State::Waiting {
-                    key: self.inner.waiters.borrow_mut().push_back((), deadline),
-                    expiry: deadline.map(Expiry::new),
-                },
+                _ => State::Waiting(self.inner.waiters.borrow_mut().push_back((), deadline)),
             }
         };
         Waiter {
             inner: self.inner.clone(),
+            expiry: match state {
+                State::Waiting(_) => deadline.map(Expiry::new),
+                _ => None,
+            },
             state,
         }
     }
@@ -151,13 +152,12 @@ impl fmt::Debug for Event {
 struct Waiter {
     inner: Rc<Inner>,
     state: State,
+    /// Beside the state, not in it: the state is replaced on completion and stays small.
+    expiry: Option<Expiry>,
 }
 
 enum State {
-    Waiting {
-        key: usize,
-        expiry: Option<Expiry>,
-    },
+    Waiting(usize),
     /// `true`: the flag was set; `false`: timed out.
     Done(bool),
     Taken,
@@ -165,18 +165,18 @@ enum State {
 
 impl Waiter {
     fn poll_set(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        let set = match &mut self.state {
-            State::Waiting { key, expiry } => {
-                match poll_waiter(&self.inner.waiters, *key, expiry.as_mut(), cx) {
+        let set = match self.state {
+            State::Waiting(key) => {
+                match poll_waiter(&self.inner.waiters, key, self.expiry.as_mut(), cx) {
                     Polled::Pending => return Poll::Pending,
                     Polled::Served => true,
                     Polled::Expired => false,
                 }
             }
-            State::Done(set) => *set,
+            State::Done(set) => set,
             State::Taken => panic!("event waiter polled after completion"),
         };
-        if let State::Waiting { key, .. } = std::mem::replace(&mut self.state, State::Taken) {
+        if let State::Waiting(key) = std::mem::replace(&mut self.state, State::Taken) {
             self.inner.waiters.borrow_mut().remove(key);
         }
         Poll::Ready(set)
@@ -184,7 +184,7 @@ impl Waiter {
 
     fn state_name(&self) -> &'static str {
         match self.state {
-            State::Waiting { .. } => "waiting",
+            State::Waiting(_) => "waiting",
             State::Done(true) => "set",
             State::Done(false) => "timed out",
             State::Taken => "done",
@@ -195,7 +195,7 @@ impl Waiter {
 impl Drop for Waiter {
     fn drop(&mut self) {
         // `set` wakes everybody, so a waiter that leaves has nothing to pass on.
-        if let State::Waiting { key, .. } = self.state {
+        if let State::Waiting(key) = self.state {
             self.inner.waiters.borrow_mut().remove(key);
         }
     }

@@ -10,7 +10,7 @@ use tornado_concurrent::TimeoutError;
 use tornado_ioloop::Deadline;
 
 use crate::error::Error;
-use crate::expiry::deadline_instant;
+use crate::expiry::{Expiry, deadline_instant};
 use crate::semaphore::{Acquiring, Counter, Flavor, SemaphoreGuard, debug_counter};
 
 /// A lock for coroutines (`tornado.locks.Lock`).
@@ -88,8 +88,11 @@ impl Lock {
     /// [`Instant`](std::time::Instant) on the loop's clock or a
     /// [`Duration`](std::time::Duration) from now). A deadline already past answers at once.
     pub fn acquire_timeout(&self, timeout: impl Into<Deadline>) -> LockAcquireTimeout {
+        let at = deadline_instant(timeout);
+        let acquiring = self.counter.start_acquire(Some(at));
         LockAcquireTimeout {
-            acquiring: self.counter.start_acquire(Some(deadline_instant(timeout))),
+            expiry: acquiring.expiry(at),
+            acquiring,
         }
     }
 
@@ -155,9 +158,11 @@ impl Future for LockAcquire {
     type Output = LockGuard;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard> {
-        self.acquiring.poll_acquire(cx).map(|guard| LockGuard {
-            guard: guard.expect("an acquire without a deadline cannot time out"),
-        })
+        self.acquiring
+            .poll_acquire(None, cx)
+            .map(|guard| LockGuard {
+                guard: guard.expect("an acquire without a deadline cannot time out"),
+            })
     }
 }
 
@@ -171,17 +176,21 @@ impl fmt::Debug for LockAcquire {
 #[must_use = "dropping an acquire gives the lock or its place in line back"]
 pub struct LockAcquireTimeout {
     acquiring: Acquiring,
+    expiry: Option<Expiry>,
 }
 
 impl Future for LockAcquireTimeout {
     type Output = Result<LockGuard, TimeoutError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.acquiring.poll_acquire(cx).map(|guard| {
-            guard
-                .map(|guard| LockGuard { guard })
-                .ok_or_else(TimeoutError::new)
-        })
+        let this = &mut *self;
+        this.acquiring
+            .poll_acquire(this.expiry.as_mut(), cx)
+            .map(|guard| {
+                guard
+                    .map(|guard| LockGuard { guard })
+                    .ok_or_else(TimeoutError::new)
+            })
     }
 }
 

@@ -67,10 +67,7 @@ impl Counter {
         } else {
             match deadline {
                 Some(at) if at <= Instant::now() => State::TimedOut,
-                _ => State::Waiting {
-                    key: self.waiters.borrow_mut().push_back((), deadline),
-                    expiry: deadline.map(Expiry::new),
-                },
+                _ => State::Waiting(self.waiters.borrow_mut().push_back((), deadline)),
             }
         };
         Acquiring {
@@ -125,10 +122,7 @@ pub(crate) struct Acquiring {
 }
 
 enum State {
-    Waiting {
-        key: usize,
-        expiry: Option<Expiry>,
-    },
+    Waiting(usize),
     /// The permit is ours (taken at once, or served); not yet handed out as a guard.
     Held,
     TimedOut,
@@ -136,11 +130,19 @@ enum State {
 }
 
 impl Acquiring {
+    /// The timer of a timed acquire: needed only if it had to wait in line.
+    pub(crate) fn expiry(&self, at: Instant) -> Option<Expiry> {
+        matches!(self.state, State::Waiting(_)).then(|| Expiry::new(at))
+    }
+
     /// `Ready(Some(guard))` once acquired, `Ready(None)` at the deadline.
-    pub(crate) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Option<SemaphoreGuard>> {
-        if let State::Waiting { key, expiry } = &mut self.state {
-            let key = *key;
-            let polled = poll_waiter(&self.counter.waiters, key, expiry.as_mut(), cx);
+    pub(crate) fn poll_acquire(
+        &mut self,
+        expiry: Option<&mut Expiry>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<SemaphoreGuard>> {
+        if let State::Waiting(key) = self.state {
+            let polled = poll_waiter(&self.counter.waiters, key, expiry, cx);
             if polled == Polled::Pending {
                 return Poll::Pending;
             }
@@ -155,7 +157,7 @@ impl Acquiring {
                 counter: Some(self.counter.clone()),
             })),
             State::TimedOut => Poll::Ready(None),
-            State::Waiting { .. } | State::Taken => {
+            State::Waiting(_) | State::Taken => {
                 panic!("semaphore acquire polled after completion")
             }
         }
@@ -163,7 +165,7 @@ impl Acquiring {
 
     fn state_name(&self) -> &'static str {
         match self.state {
-            State::Waiting { .. } => "waiting",
+            State::Waiting(_) => "waiting",
             State::Held => "acquired",
             State::TimedOut => "timed out",
             State::Taken => "done",
@@ -174,7 +176,7 @@ impl Acquiring {
 impl Drop for Acquiring {
     fn drop(&mut self) {
         let held = match self.state {
-            State::Waiting { key, .. } => {
+            State::Waiting(key) => {
                 self.counter.waiters.borrow_mut().remove(key).0 == Status::Served
             }
             State::Held => true,
@@ -289,8 +291,11 @@ impl Semaphore {
     /// [`Instant`] on the loop's clock or a [`Duration`](std::time::Duration) from now). A
     /// deadline already past answers at once.
     pub fn acquire_timeout(&self, timeout: impl Into<Deadline>) -> AcquireTimeout {
+        let at = deadline_instant(timeout);
+        let acquiring = self.counter.start_acquire(Some(at));
         AcquireTimeout {
-            acquiring: self.counter.start_acquire(Some(deadline_instant(timeout))),
+            expiry: acquiring.expiry(at),
+            acquiring,
         }
     }
 
@@ -360,8 +365,11 @@ impl BoundedSemaphore {
 
     /// As [`Semaphore::acquire_timeout`].
     pub fn acquire_timeout(&self, timeout: impl Into<Deadline>) -> AcquireTimeout {
+        let at = deadline_instant(timeout);
+        let acquiring = self.counter.start_acquire(Some(at));
         AcquireTimeout {
-            acquiring: self.counter.start_acquire(Some(deadline_instant(timeout))),
+            expiry: acquiring.expiry(at),
+            acquiring,
         }
     }
 
@@ -406,7 +414,7 @@ impl Future for Acquire {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphoreGuard> {
         self.acquiring
-            .poll_acquire(cx)
+            .poll_acquire(None, cx)
             .map(|guard| guard.expect("an acquire without a deadline cannot time out"))
     }
 }
@@ -423,14 +431,16 @@ impl fmt::Debug for Acquire {
 #[must_use = "dropping an acquire gives its permit or its place in line back"]
 pub struct AcquireTimeout {
     acquiring: Acquiring,
+    expiry: Option<Expiry>,
 }
 
 impl Future for AcquireTimeout {
     type Output = Result<SemaphoreGuard, TimeoutError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.acquiring
-            .poll_acquire(cx)
+        let this = &mut *self;
+        this.acquiring
+            .poll_acquire(this.expiry.as_mut(), cx)
             .map(|guard| guard.ok_or_else(TimeoutError::new))
     }
 }

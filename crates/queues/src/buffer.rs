@@ -50,6 +50,7 @@ impl<T> Buffer<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         match self {
             Buffer::Fifo(q) => q.len(),
@@ -58,11 +59,13 @@ impl<T> Buffer<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Adds an item (`_put`).
+    #[inline]
     pub(crate) fn push(&mut self, item: T) {
         match self {
             Buffer::Fifo(q) => q.push_back(item),
@@ -75,6 +78,7 @@ impl<T> Buffer<T> {
     }
 
     /// Takes the next item (`_get`).
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         match self {
             Buffer::Fifo(q) => q.pop_front(),

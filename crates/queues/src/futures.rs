@@ -18,12 +18,11 @@ pub(crate) struct Getting<T> {
     state: GetState<T>,
 }
 
+/// Small on purpose (the deadline lives beside it, in `GetTimeout`): it is moved on every
+/// completion, and a get is the hot path of a queue.
 pub(crate) enum GetState<T> {
     /// In line for an item (key of the slot in `getters`).
-    Waiting {
-        key: usize,
-        expiry: Option<Expiry>,
-    },
+    Waiting(usize),
     /// Holds an item not yet delivered.
     Ready(T),
     TimedOut,
@@ -35,14 +34,22 @@ impl<T> Getting<T> {
         Getting { core, state }
     }
 
+    /// `true` while in line (a timeout then needs its timer).
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(self.state, GetState::Waiting(_))
+    }
+
     /// `Ready(Some(item))`, or `Ready(None)` at the deadline.
-    pub(crate) fn poll_get(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let GetState::Waiting { key, expiry } = &mut self.state {
-            let key = *key;
+    pub(crate) fn poll_get(
+        &mut self,
+        expiry: Option<&mut Expiry>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        if let GetState::Waiting(key) = self.state {
             let mut s = self.core.state.borrow_mut();
             if s.getters.poll_status(key, cx.waker()) == Status::Queued {
                 drop(s);
-                if check(Status::Queued, expiry.as_mut(), cx) == Polled::Pending {
+                if check(Status::Queued, expiry, cx) == Polled::Pending {
                     return Poll::Pending;
                 }
                 s = self.core.state.borrow_mut();
@@ -58,13 +65,13 @@ impl<T> Getting<T> {
         match std::mem::replace(&mut self.state, GetState::Taken) {
             GetState::Ready(item) => Poll::Ready(Some(item)),
             GetState::TimedOut => Poll::Ready(None),
-            GetState::Waiting { .. } | GetState::Taken => panic!("get polled after completion"),
+            GetState::Waiting(_) | GetState::Taken => panic!("get polled after completion"),
         }
     }
 
     fn state_name(&self) -> &'static str {
         match self.state {
-            GetState::Waiting { .. } => "waiting",
+            GetState::Waiting(_) => "waiting",
             GetState::Ready(_) => "ready",
             GetState::TimedOut => "timed out",
             GetState::Taken => "done",
@@ -73,9 +80,13 @@ impl<T> Getting<T> {
 }
 
 impl<T> Drop for Getting<T> {
+    #[inline]
     fn drop(&mut self) {
+        if matches!(self.state, GetState::Taken | GetState::TimedOut) {
+            return; // the common case: delivered
+        }
         let item = match std::mem::replace(&mut self.state, GetState::Taken) {
-            GetState::Waiting { key, .. } => self.core.state.borrow_mut().getters.remove(key).1,
+            GetState::Waiting(key) => self.core.state.borrow_mut().getters.remove(key).1,
             GetState::Ready(item) => Some(item),
             GetState::TimedOut | GetState::Taken => None,
         };
@@ -94,10 +105,7 @@ pub(crate) struct Putting<T> {
 
 pub(crate) enum PutState {
     /// In line with its item (key of the slot in `putters`, which holds the item).
-    Waiting {
-        key: usize,
-        expiry: Option<Expiry>,
-    },
+    Waiting(usize),
     /// The item is in the queue (or with a getter).
     Done,
     /// The item was not put, and was dropped.
@@ -110,17 +118,25 @@ impl<T> Putting<T> {
         Putting { core, state }
     }
 
+    /// `true` while in line (a timeout then needs its timer).
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(self.state, PutState::Waiting(_))
+    }
+
     /// `Ready(true)` once put, `Ready(false)` at the deadline.
-    pub(crate) fn poll_put(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        if let PutState::Waiting { key, expiry } = &mut self.state {
-            let key = *key;
+    pub(crate) fn poll_put(
+        &mut self,
+        expiry: Option<&mut Expiry>,
+        cx: &mut Context<'_>,
+    ) -> Poll<bool> {
+        if let PutState::Waiting(key) = self.state {
             let status = self
                 .core
                 .state
                 .borrow_mut()
                 .putters
                 .poll_status(key, cx.waker());
-            if check(status, expiry.as_mut(), cx) == Polled::Pending {
+            if check(status, expiry, cx) == Polled::Pending {
                 return Poll::Pending;
             }
             // Served: the slot's item was admitted. Expired: it still holds the item.
@@ -136,13 +152,13 @@ impl<T> Putting<T> {
         match std::mem::replace(&mut self.state, PutState::Taken) {
             PutState::Done => Poll::Ready(true),
             PutState::TimedOut => Poll::Ready(false),
-            PutState::Waiting { .. } | PutState::Taken => panic!("put polled after completion"),
+            PutState::Waiting(_) | PutState::Taken => panic!("put polled after completion"),
         }
     }
 
     fn state_name(&self) -> &'static str {
         match self.state {
-            PutState::Waiting { .. } => "waiting",
+            PutState::Waiting(_) => "waiting",
             PutState::Done => "put",
             PutState::TimedOut => "timed out",
             PutState::Taken => "done",
@@ -151,8 +167,9 @@ impl<T> Putting<T> {
 }
 
 impl<T> Drop for Putting<T> {
+    #[inline]
     fn drop(&mut self) {
-        if let PutState::Waiting { key, .. } = self.state {
+        if let PutState::Waiting(key) = self.state {
             // Withdrawn before it was admitted: the item is dropped, never put.
             let (_, item) = self.core.state.borrow_mut().putters.remove(key);
             drop(item);
@@ -171,7 +188,7 @@ impl<T> Future for Get<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         self.getting
-            .poll_get(cx)
+            .poll_get(None, cx)
             .map(|item| item.expect("a get without a deadline cannot time out"))
     }
 }
@@ -191,14 +208,17 @@ impl<T> fmt::Debug for Get<T> {
 #[must_use = "dropping a get puts back an item it was given"]
 pub struct GetTimeout<T> {
     pub(crate) getting: Getting<T>,
+    /// `None` when the get was answered at once.
+    pub(crate) expiry: Option<Expiry>,
 }
 
 impl<T> Future for GetTimeout<T> {
     type Output = Result<T, TimeoutError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.getting
-            .poll_get(cx)
+        let this = &mut *self;
+        this.getting
+            .poll_get(this.expiry.as_mut(), cx)
             .map(|item| item.ok_or_else(TimeoutError::new))
     }
 }
@@ -223,7 +243,7 @@ impl<T> Future for Put<T> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.putting.poll_put(cx).map(|_| ())
+        self.putting.poll_put(None, cx).map(|_| ())
     }
 }
 
@@ -241,13 +261,16 @@ impl<T> fmt::Debug for Put<T> {
 #[must_use = "dropping a pending put withdraws its item"]
 pub struct PutTimeout<T> {
     pub(crate) putting: Putting<T>,
+    /// `None` when the put was answered at once.
+    pub(crate) expiry: Option<Expiry>,
 }
 
 impl<T> Future for PutTimeout<T> {
     type Output = Result<(), TimeoutError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.putting.poll_put(cx).map(|put| {
+        let this = &mut *self;
+        this.putting.poll_put(this.expiry.as_mut(), cx).map(|put| {
             if put {
                 Ok(())
             } else {

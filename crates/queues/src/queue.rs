@@ -17,7 +17,8 @@ use crate::stream::QueueStream;
 /// What the handles of one queue share.
 pub(crate) struct Core<T> {
     pub(crate) state: RefCell<State<T>>,
-    /// Set while no task is unfinished (`join` waits for it), as in Tornado.
+    /// Set exactly while no task is unfinished (`join` waits for it), as in Tornado. So it
+    /// is cleared only when `unfinished` goes from 0 to 1, not on every put.
     finished: Event,
 }
 
@@ -44,7 +45,7 @@ impl<T> State<T> {
 impl<T> Core<T> {
     /// `put_nowait`: hands `item` to the first getter, or buffers it; `Err(item)` if full.
     pub(crate) fn try_put(&self, item: T) -> Result<(), T> {
-        let waker = {
+        let (waker, first_unfinished) = {
             let mut s = self.state.borrow_mut();
             let waker = match s.getters.serve_front() {
                 Some(key) => {
@@ -59,9 +60,11 @@ impl<T> Core<T> {
                 }
             };
             s.unfinished += 1;
-            waker
+            (waker, s.unfinished == 1)
         };
-        self.finished.clear();
+        if first_unfinished {
+            self.finished.clear();
+        }
         // Woken outside the borrow: a waker may run arbitrary code.
         if let Some(waker) = waker {
             waker.wake();
@@ -77,13 +80,17 @@ impl<T> Core<T> {
         };
         let admitted = s.putters.payload_mut(key).take();
         let waker = s.putters.take_waker(key);
+        let mut first_unfinished = false;
         if let Some(item) = admitted {
             s.buf.push(item);
             s.unfinished += 1;
+            first_unfinished = s.unfinished == 1;
         }
         let item = s.buf.pop();
         drop(s);
-        self.finished.clear();
+        if first_unfinished {
+            self.finished.clear();
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -219,8 +226,11 @@ impl<T> Queue<T> {
     /// [`Duration`](std::time::Duration) from now; `put(item, timeout)`). A deadline already
     /// past answers at once. On timeout the item was not put, and is dropped.
     pub fn put_timeout(&self, item: T, timeout: impl Into<Deadline>) -> PutTimeout<T> {
+        let at = deadline_instant(timeout);
+        let putting = self.start_put(item, Some(at));
         PutTimeout {
-            putting: self.start_put(item, Some(deadline_instant(timeout))),
+            expiry: putting.is_waiting().then(|| Expiry::new(at)),
+            putting,
         }
     }
 
@@ -232,15 +242,13 @@ impl<T> Queue<T> {
                     drop(item);
                     PutState::TimedOut
                 }
-                _ => PutState::Waiting {
-                    key: self
-                        .core
+                _ => PutState::Waiting(
+                    self.core
                         .state
                         .borrow_mut()
                         .putters
                         .push_back(Some(item), deadline),
-                    expiry: deadline.map(Expiry::new),
-                },
+                ),
             },
         };
         Putting::new(self.core.clone(), state)
@@ -268,8 +276,11 @@ impl<T> Queue<T> {
     /// the loop's clock or a [`Duration`](std::time::Duration) from now; `get(timeout)`). A
     /// deadline already past answers at once.
     pub fn get_timeout(&self, timeout: impl Into<Deadline>) -> GetTimeout<T> {
+        let at = deadline_instant(timeout);
+        let getting = self.start_get(Some(at));
         GetTimeout {
-            getting: self.start_get(Some(deadline_instant(timeout))),
+            expiry: getting.is_waiting().then(|| Expiry::new(at)),
+            getting,
         }
     }
 
@@ -278,15 +289,13 @@ impl<T> Queue<T> {
             Some(item) => GetState::Ready(item),
             None => match deadline {
                 Some(at) if at <= Instant::now() => GetState::TimedOut,
-                _ => GetState::Waiting {
-                    key: self
-                        .core
+                _ => GetState::Waiting(
+                    self.core
                         .state
                         .borrow_mut()
                         .getters
                         .push_back(None, deadline),
-                    expiry: deadline.map(Expiry::new),
-                },
+                ),
             },
         };
         Getting::new(self.core.clone(), state)
