@@ -80,7 +80,7 @@ impl<T> Getting<T> {
 }
 
 impl<T> Drop for Getting<T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if matches!(self.state, GetState::Taken | GetState::TimedOut) {
             return; // the common case: delivered
@@ -129,6 +129,11 @@ impl<T> Putting<T> {
         expiry: Option<&mut Expiry>,
         cx: &mut Context<'_>,
     ) -> Poll<bool> {
+        if let PutState::Done = self.state {
+            // The common case, a put that found room: only the tag is written.
+            self.state = PutState::Taken;
+            return Poll::Ready(true);
+        }
         if let PutState::Waiting(key) = self.state {
             let status = self
                 .core
@@ -167,7 +172,7 @@ impl<T> Putting<T> {
 }
 
 impl<T> Drop for Putting<T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let PutState::Waiting(key) = self.state {
             // Withdrawn before it was admitted: the item is dropped, never put.
