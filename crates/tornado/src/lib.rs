@@ -7,6 +7,8 @@
 //! | [`concurrent`] | `tornado-concurrent` | `tornado.concurrent` |
 //! | [`ioloop`] | `tornado-ioloop` | `tornado.ioloop` |
 //! | `r#gen` | `tornado-gen` | `tornado.gen` |
+//! | [`locks`] | `tornado-locks` | `tornado.locks` |
+//! | [`queues`] | `tornado-queues` | `tornado.queues` |
 //!
 //! Each crate can also be used alone (`tornado-ioloop` for just the loop, say).
 //!
@@ -55,7 +57,9 @@
 pub use tornado_concurrent as concurrent;
 pub use tornado_gen as r#gen;
 pub use tornado_ioloop as ioloop;
+pub use tornado_locks as locks;
 pub use tornado_log as log;
+pub use tornado_queues as queues;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[doc = include_str!("../../../README.md")]
