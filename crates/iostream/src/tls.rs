@@ -441,17 +441,23 @@ impl Deref for SslIoStream {
 }
 
 impl SslIoStream {
-    /// The server side of TLS over an accepted TCP socket.
+    /// The server side of TLS over an accepted TCP socket. The handshake happens with the
+    /// first reads and writes (or [`wait_for_handshake`](SslIoStream::wait_for_handshake)).
     pub fn server(
         socket: std::net::TcpStream,
         options: &TlsServerOptions,
     ) -> io::Result<SslIoStream> {
+        SslIoStream::server_with(socket, options, StreamSettings::default())
+    }
+
+    /// [`server`](SslIoStream::server) with other buffer limits.
+    pub fn server_with(
+        socket: std::net::TcpStream,
+        options: &TlsServerOptions,
+        settings: StreamSettings,
+    ) -> io::Result<SslIoStream> {
         socket.set_nonblocking(true)?;
-        SslIoStream::over(
-            Socket::Tcp(socket),
-            server_conn(options)?,
-            StreamSettings::default(),
-        )
+        SslIoStream::over(Socket::Tcp(socket), server_conn(options)?, settings)
     }
 
     /// Connects to `addr` and completes a TLS handshake, checking the certificate against
@@ -558,6 +564,16 @@ fn client_conn(server_hostname: &str, options: &TlsClientOptions) -> io::Result<
 }
 
 impl IoStream {
+    /// This stream as an [`SslIoStream`] (a handle to the same stream), if it uses TLS.
+    pub fn as_ssl(&self) -> Option<SslIoStream> {
+        match self.inner.transport.borrow().as_ref() {
+            Some(Transport::Tls(_)) => Some(SslIoStream {
+                stream: self.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Turns this (idle) stream into the server side of a TLS stream and completes the
     /// handshake (`start_tls(server_side=True, ssl_options)`). The stream must have nothing
     /// buffered or pending, as Tornado requires; this handle is closed and the returned one
