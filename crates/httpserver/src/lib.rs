@@ -2,4 +2,26 @@
 //! `tornado.http1connection`.
 #![doc(test(attr(deny(warnings))))]
 
+mod callback;
+mod context;
+mod date;
+mod delegate;
+mod gzip;
+pub mod http1;
 pub mod httputil;
+mod request;
+mod request_args;
+mod server;
+mod settings;
+
+pub use callback::{CallbackDelegate, CallbackMessage};
+pub use context::RequestContext;
+pub use date::http_date;
+pub use delegate::{
+    HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
+};
+pub use gzip::{GzipDecompressor, GzipError};
+pub use http1::{HttpConnection, HttpConnectionParameters};
+pub use request::HttpServerRequest;
+pub use server::HttpServer;
+pub use settings::{DEFAULT_IDLE_CONNECTION_TIMEOUT, HttpServerSettings};

@@ -116,6 +116,15 @@ impl WriteBuffer {
         self.tail.extend_from_slice(data);
     }
 
+    /// Lets `f` append to the tail in place; returns what `f` returns and the bytes added.
+    pub(crate) fn append_with<R>(&mut self, f: impl FnOnce(&mut BytesMut) -> R) -> (R, usize) {
+        let before = self.tail.len();
+        let r = f(&mut self.tail);
+        let added = self.tail.len() - before;
+        self.len += added;
+        (r, added)
+    }
+
     /// Fills `out` with the front of the queue; returns how many slices were filled.
     pub(crate) fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
         let mut n = 0;

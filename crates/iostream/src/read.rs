@@ -107,6 +107,40 @@ impl Stream {
         self.closed_error()
     }
 
+    /// Reads until `parse`, shown every buffered byte, reports a complete item.
+    fn poll_read_with<T>(
+        &self,
+        cx: &mut Context<'_>,
+        max_bytes: Option<usize>,
+        parse: &mut dyn FnMut(&[u8]) -> io::Result<Option<(usize, T)>>,
+    ) -> Poll<io::Result<(Bytes, T)>> {
+        loop {
+            {
+                let mut rbuf = self.rbuf.borrow_mut();
+                if !rbuf.is_empty() {
+                    match parse(rbuf.as_slice()) {
+                        Ok(Some((n, _))) if max_bytes.is_some_and(|m| n > m) => {
+                            drop(rbuf);
+                            return Poll::Ready(Err(self.unsatisfiable(max_bytes)));
+                        }
+                        Ok(Some((n, value))) => return Poll::Ready(Ok((rbuf.take(n), value))),
+                        Ok(None) => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                }
+                if max_bytes.is_some_and(|m| rbuf.len() > m) {
+                    drop(rbuf);
+                    return Poll::Ready(Err(self.unsatisfiable(max_bytes)));
+                }
+            }
+            match self.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Fill::Data) => {}
+                Poll::Ready(Fill::Closed) => return Poll::Ready(Err(self.closed_error())),
+            }
+        }
+    }
+
     pub(crate) fn poll_read_bytes(
         &self,
         cx: &mut Context<'_>,
@@ -219,6 +253,29 @@ impl IoStream {
         let _guard = ReadGuard::begin(&self.inner)?;
         let mut filled = 0;
         poll_fn(|cx| self.inner.poll_read_into(cx, buf, &mut filled, partial)).await
+    }
+
+    /// Reads until `parse` recognises a complete item at the front of the buffered data, and
+    /// returns the item's bytes (taken off the buffer) with what `parse` made of them.
+    ///
+    /// `parse` is called with every byte buffered so far, each time more arrive, and returns
+    /// `Ok(Some((len, value)))` for a complete item of `len` bytes, `Ok(None)` to wait for
+    /// more, or an error, which the read returns as it is (the stream stays open). It should
+    /// keep its own state to avoid rescanning what it has already seen. `max_bytes` works as
+    /// in [`read_until`](IoStream::read_until). This is how protocol parsers (HTTP heads)
+    /// read without copying.
+    pub async fn read_with<T>(
+        &self,
+        max_bytes: Option<usize>,
+        mut parse: impl FnMut(&[u8]) -> io::Result<Option<(usize, T)>>,
+    ) -> io::Result<(Bytes, T)> {
+        let _guard = ReadGuard::begin(&self.inner)?;
+        poll_fn(|cx| self.inner.poll_read_with(cx, max_bytes, &mut parse)).await
+    }
+
+    /// Runs `f` on the bytes received and not yet read, without reading more.
+    pub fn peek_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(self.inner.rbuf.borrow().as_slice())
     }
 
     /// Reads everything until the peer closes (`read_until_close`). The data is buffered up

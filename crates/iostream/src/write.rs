@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::IoStream;
 use crate::error::buffer_full;
@@ -44,6 +44,20 @@ impl Stream {
         self.wbuf.borrow_mut().push_slice(data);
         self.queued.set(end);
         Ok(end)
+    }
+
+    pub(crate) fn queue_with<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> io::Result<R> {
+        if self.closed.get() {
+            return Err(self.closed_error());
+        }
+        if let Some(max) = self.settings.max_write_buffer_size
+            && self.wbuf.borrow().len() >= max
+        {
+            return Err(buffer_full("write"));
+        }
+        let (r, added) = self.wbuf.borrow_mut().append_with(f);
+        self.queued.set(self.queued.get() + added as u64);
+        Ok(r)
     }
 
     fn poll_written(&self, cx: &mut Context<'_>, target: u64) -> Poll<io::Result<()>> {
@@ -99,6 +113,14 @@ impl IoStream {
         self.inner.queue(data).map(|_| ())
     }
 
+    /// Lets `f` append to the write buffer in place (no intermediate copy), without sending;
+    /// returns what `f` returns. For serializers that build many small pieces (HTTP heads).
+    ///
+    /// `max_write_buffer_size` is checked before `f` runs, against what is already queued.
+    pub fn write_buffered_with<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> io::Result<R> {
+        self.inner.queue_with(f)
+    }
+
     /// Sends everything queued so far; resolves when it has all been handed to the OS.
     pub fn flush(&self) -> WriteFuture {
         let end = self.inner.queued.get();
@@ -107,6 +129,11 @@ impl IoStream {
             stream: self.inner.clone(),
             target,
         }
+    }
+
+    /// Bytes queued and not yet sent (excluding a transport's own buffers).
+    pub fn pending_write_len(&self) -> usize {
+        self.inner.wbuf.borrow().len()
     }
 
     /// `true` while written data waits to be sent (`writing`).

@@ -54,12 +54,17 @@
 //! Each crate's documentation lists its own; `docs/DIFFERENCES.md` collects them.
 #![doc(test(attr(deny(warnings))))]
 
+pub use bytes;
+pub use http;
 pub use tornado_concurrent as concurrent;
 pub use tornado_gen as r#gen;
+pub use tornado_httpserver as httpserver;
+pub use tornado_httpserver::httputil;
 pub use tornado_ioloop as ioloop;
 pub use tornado_locks as locks;
 pub use tornado_log as log;
 pub use tornado_queues as queues;
+pub use tornado_tcpserver as tcpserver;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[doc = include_str!("../../../README.md")]

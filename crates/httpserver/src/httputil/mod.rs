@@ -7,7 +7,8 @@ mod error;
 mod start_line;
 
 pub use error::{HttpInputError, HttpOutputError, is_http_input_error, is_http_output_error};
-pub use start_line::{
-    RequestStartLine, ResponseStartLine, parse_request_start_line, parse_response_start_line,
-};
 pub(crate) use start_line::is_tchar;
+pub use start_line::{
+    RequestStartLine, RequestTarget, ResponseStartLine, parse_request_start_line,
+    parse_response_start_line,
+};

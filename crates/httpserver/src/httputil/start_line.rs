@@ -1,18 +1,68 @@
 //! Request and status lines: [`RequestStartLine`], [`ResponseStartLine`] and their parsers.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 
 use super::error::HttpInputError;
+
+/// A request target exactly as sent (`/path?query`, or `*`, or an absolute URL, which
+/// Tornado does not interpret either), known to be UTF-8. Cheap to clone: it shares the
+/// buffer the request was read into.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RequestTarget(Bytes);
+
+impl RequestTarget {
+    /// A target from a string.
+    pub fn new(target: impl Into<String>) -> Self {
+        RequestTarget(Bytes::from(target.into()))
+    }
+
+    /// A target from bytes, if they are UTF-8.
+    pub fn from_bytes(target: Bytes) -> Option<Self> {
+        std::str::from_utf8(&target).ok()?;
+        Some(RequestTarget(target))
+    }
+
+    /// The whole target.
+    pub fn as_str(&self) -> &str {
+        // Checked to be UTF-8 when made.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The part before the first `?` (Tornado's `path`).
+    pub fn path(&self) -> &str {
+        let s = self.as_str();
+        s.split_once('?').map_or(s, |(p, _)| p)
+    }
+
+    /// The part after the first `?`, or `""` (Tornado's `query`).
+    pub fn query(&self) -> &str {
+        self.as_str().split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+impl fmt::Debug for RequestTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for RequestTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The first line of a request (`tornado.httputil.RequestStartLine`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestStartLine {
     /// The method, e.g. `GET`.
     pub method: Method,
-    /// The request target as sent (usually a path and query; Tornado calls it `path`).
-    pub path: String,
+    /// The request target as sent (Tornado's `path`, which is the whole target).
+    pub path: RequestTarget,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: Version,
 }
@@ -20,12 +70,32 @@ pub struct RequestStartLine {
 /// The first line of a response (`tornado.httputil.ResponseStartLine`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseStartLine {
-    /// The version the peer sent.
+    /// The version (responses this server writes always say `HTTP/1.1`).
     pub version: Version,
     /// The status code.
     pub code: StatusCode,
-    /// The reason phrase as sent.
-    pub reason: String,
+    /// The reason phrase (for a status this crate knows, the canonical one costs nothing).
+    pub reason: Cow<'static, str>,
+}
+
+impl ResponseStartLine {
+    /// `HTTP/1.1 <code> <canonical reason>` (`"Unknown"` for a code without one).
+    pub fn new(code: StatusCode) -> Self {
+        ResponseStartLine {
+            version: Version::HTTP_11,
+            code,
+            reason: Cow::Borrowed(code.canonical_reason().unwrap_or("Unknown")),
+        }
+    }
+
+    /// With a reason of the caller's; it must not contain CR or LF (writing it fails then).
+    pub fn with_reason(code: StatusCode, reason: impl Into<Cow<'static, str>>) -> Self {
+        ResponseStartLine {
+            version: Version::HTTP_11,
+            code,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// `true` for an RFC 9110 token character (`tchar`).
@@ -66,12 +136,14 @@ pub fn parse_request_start_line(line: &str) -> Result<RequestStartLine, HttpInpu
         return Err(malformed());
     }
     let version = parse_version(version).ok_or_else(|| {
-        HttpInputError::new(format!("Malformed HTTP version in HTTP Request-Line: {version:?}"))
+        HttpInputError::new(format!(
+            "Malformed HTTP version in HTTP Request-Line: {version:?}"
+        ))
     })?;
     let method = Method::from_bytes(method.as_bytes()).map_err(|_| malformed())?;
     Ok(RequestStartLine {
         method,
-        path: target.to_owned(),
+        path: RequestTarget::new(target),
         version,
     })
 }
@@ -90,19 +162,28 @@ pub fn parse_response_start_line(line: &str) -> Result<ResponseStartLine, HttpIn
         return Err(malformed());
     }
     let code = StatusCode::from_bytes(code.as_bytes()).map_err(|_| malformed())?;
-    if reason.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    if reason
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
         return Err(malformed());
     }
     Ok(ResponseStartLine {
         version,
         code,
-        reason: reason.to_owned(),
+        reason: Cow::Owned(reason.to_owned()),
     })
 }
 
 impl fmt::Display for RequestStartLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {:?}", self.method, self.path, self.version)
+        write!(
+            f,
+            "{} {} {:?}",
+            self.method,
+            self.path.as_str(),
+            self.version
+        )
     }
 }
 
@@ -114,7 +195,9 @@ mod tests {
     fn request_lines() {
         let l = parse_request_start_line("GET /foo?bar=1 HTTP/1.1").unwrap();
         assert_eq!(l.method, Method::GET);
-        assert_eq!(l.path, "/foo?bar=1");
+        assert_eq!(l.path.as_str(), "/foo?bar=1");
+        assert_eq!(l.path.path(), "/foo");
+        assert_eq!(l.path.query(), "bar=1");
         assert_eq!(l.version, Version::HTTP_11);
         assert_eq!(
             parse_request_start_line("GET / HTTP/1.2").unwrap().version,
@@ -140,7 +223,10 @@ mod tests {
         let l = parse_response_start_line("HTTP/1.1 200 OK").unwrap();
         assert_eq!(l.code, StatusCode::OK);
         assert_eq!(l.reason, "OK");
-        assert_eq!(parse_response_start_line("HTTP/1.0 404").unwrap().reason, "");
+        assert_eq!(
+            parse_response_start_line("HTTP/1.0 404").unwrap().reason,
+            ""
+        );
         assert!(parse_response_start_line("HTTP/1.1 20 OK").is_err());
         assert!(parse_response_start_line("HTTP/1.1 200 O\rK").is_err());
     }

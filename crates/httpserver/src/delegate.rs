@@ -1,0 +1,81 @@
+//! The delegate interfaces (Tornado's `HTTPServerConnectionDelegate` and
+//! `HTTPMessageDelegate`).
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use crate::http1::HttpConnection;
+use crate::httputil::{HttpInputError, RequestStartLine, ResponseStartLine};
+
+/// The first line of a message: a request's (on a server) or a response's (on a client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartLine {
+    /// A request line.
+    Request(RequestStartLine),
+    /// A status line.
+    Response(ResponseStartLine),
+}
+
+/// Receives one HTTP message as it is read (`tornado.httputil.HTTPMessageDelegate`).
+///
+/// The connection calls, in order: [`headers_received`](HttpMessageDelegate::headers_received)
+/// once, [`data_received`](HttpMessageDelegate::data_received) for each piece of body (at most
+/// `chunk_size` bytes each), then [`finish`](HttpMessageDelegate::finish); or
+/// [`on_connection_close`](HttpMessageDelegate::on_connection_close) if the connection closes
+/// before the message is complete. The futures of the first two are awaited before more is
+/// read, which is how a slow consumer applies flow control.
+pub trait HttpMessageDelegate: 'static {
+    /// The start line and headers have arrived. An error rejects the message as malformed:
+    /// the server answers `400 Bad Request` and closes.
+    fn headers_received(
+        &mut self,
+        start_line: StartLine,
+        headers: HeaderMap,
+    ) -> impl Future<Output = Result<(), HttpInputError>>;
+
+    /// A piece of body has arrived. An error rejects the message as malformed.
+    fn data_received(&mut self, chunk: Bytes) -> impl Future<Output = Result<(), HttpInputError>>;
+
+    /// The message is complete. A server delegate typically produces its response here (or
+    /// starts to: the connection waits for [`HttpConnection::finish`] before it reads the next
+    /// request).
+    fn finish(&mut self) -> impl Future<Output = ()>;
+
+    /// The connection closed before the message was complete. Default: nothing.
+    fn on_connection_close(&mut self) {}
+}
+
+/// What a server tells its delegate about a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerConnection {
+    /// A number that identifies the connection among those of its loop.
+    pub id: u64,
+    /// The peer's address (`None` for a Unix socket).
+    pub address: Option<SocketAddr>,
+}
+
+/// Receives the requests of a server (`tornado.httputil.HTTPServerConnectionDelegate`); an
+/// `Application` is one.
+///
+/// With [`HttpServer::start`](crate::HttpServer::start) it is shared by several threads,
+/// which is why it must be `Send + Sync` there; the message delegates it makes live on one
+/// loop and need not be.
+pub trait HttpServerConnectionDelegate: 'static {
+    /// The delegate of one request.
+    type Message: HttpMessageDelegate;
+
+    /// A request is starting on `server_conn`; `request_conn` is how its response is written.
+    fn start_request(
+        &self,
+        server_conn: &ServerConnection,
+        request_conn: HttpConnection,
+    ) -> Self::Message;
+
+    /// The connection closed (`on_close`). Default: nothing.
+    fn on_close(&self, server_conn: &ServerConnection) {
+        let _ = server_conn;
+    }
+}

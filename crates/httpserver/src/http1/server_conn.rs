@@ -1,0 +1,533 @@
+//! Serving requests on one connection, one after another (Tornado's
+//! `HTTP1ServerConnection._server_request_loop` and `HTTP1Connection._read_message`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::IpAddr;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONNECTION, EXPECT, HOST, HeaderMap};
+use http::{Method, Version};
+use tornado_ioloop::{IoLoop, Sleep};
+use tornado_iostream::IoStream;
+
+use super::body::{BodyError, BodySink, read_chunked_body, read_fixed_body};
+use super::connection::{HttpConnection, RequestState, Shared};
+use super::framing::{Framing, request_framing};
+use super::head::{HeadScanner, parse_request_head};
+use super::params::HttpConnectionParameters;
+use crate::context::RequestContext;
+use crate::delegate::{
+    HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
+};
+use crate::httputil::{HttpInputError, RequestStartLine, RequestTarget};
+
+/// How a server serves its connections.
+#[derive(Debug, Clone)]
+pub(crate) struct ServeConfig {
+    pub(crate) params: Rc<HttpConnectionParameters>,
+    /// `Some` when `xheaders` is on: the downstream proxies to skip in `X-Forwarded-For`.
+    pub(crate) xheaders: Option<Rc<HashSet<IpAddr>>>,
+}
+
+/// What the server's registry knows of a connection (for `close_all_connections`).
+#[derive(Debug, Default)]
+pub(crate) struct ConnState {
+    /// A request is being read or answered.
+    pub(crate) busy: Cell<bool>,
+    /// Close after the current request (graceful shutdown).
+    pub(crate) closing: Cell<bool>,
+    /// Stop now, abandoning the request in progress (a shutdown deadline passed).
+    killed: Cell<bool>,
+    kill_waker: RefCell<Option<std::task::Waker>>,
+}
+
+impl ConnState {
+    /// Abandons the connection's request in progress (its handler is dropped).
+    pub(crate) fn kill(&self) {
+        self.killed.set(true);
+        if let Some(w) = self.kill_waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    fn poll_killed(&self, cx: &mut Context<'_>) -> bool {
+        if self.killed.get() {
+            return true;
+        }
+        *self.kill_waker.borrow_mut() = Some(cx.waker().clone());
+        false
+    }
+}
+
+/// Output waiting above this is flushed (and awaited) before more requests are read, so a
+/// client that pipelines requests without reading answers cannot grow it without bound.
+const MAX_PENDING_OUTPUT: usize = 1 << 20;
+/// After this many requests answered from buffered input without waiting, the loop yields,
+/// so that a client pipelining endlessly does not monopolize it (Tornado yields after every
+/// request).
+const REQUESTS_BEFORE_YIELD: u32 = 64;
+
+/// The idle timeout: one timer per connection, re-armed only when it fires early (the
+/// connection was active meanwhile), instead of once per request.
+struct IdleTimer {
+    timeout: Duration,
+    sleep: Option<Sleep>,
+    last_activity: Instant,
+}
+
+impl IdleTimer {
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let due = self.last_activity + self.timeout;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| IoLoop::current().sleep(due));
+        loop {
+            if Pin::new(&mut *sleep).poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last_activity + self.timeout;
+            if Instant::now() >= due {
+                return true;
+            }
+            sleep.reset(due);
+        }
+    }
+}
+
+enum HeadError {
+    TimedOut,
+    /// Closed, reset, or too large (Tornado closes without a response for all three).
+    Gone,
+}
+
+async fn read_head(
+    stream: &IoStream,
+    max_header_size: usize,
+    idle: &mut Option<IdleTimer>,
+) -> Result<Bytes, HeadError> {
+    let mut scanner = HeadScanner::default();
+    let read = stream.read_with(Some(max_header_size), move |buf| {
+        Ok(scanner.scan(buf).map(|n| (n, ())))
+    });
+    let mut read = pin!(read);
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = read.as_mut().poll(cx) {
+            return Poll::Ready(r.map(|(head, ())| head).map_err(|_| HeadError::Gone));
+        }
+        if let Some(idle) = idle.as_mut()
+            && idle.poll_expired(cx)
+        {
+            return Poll::Ready(Err(HeadError::TimedOut));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// `_can_keep_alive`: HTTP/1.1 unless `Connection: close`; HTTP/1.0 only when asked and
+/// the body's end is known.
+fn can_keep_alive(
+    params: &HttpConnectionParameters,
+    method: &Method,
+    version: Version,
+    headers: &HeaderMap,
+) -> bool {
+    if params.no_keep_alive {
+        return false;
+    }
+    let conn = headers.get(CONNECTION).map(|v| v.as_bytes());
+    if version == Version::HTTP_11 {
+        return !conn.is_some_and(|v| v.eq_ignore_ascii_case(b"close"));
+    }
+    let framed = headers.contains_key(http::header::CONTENT_LENGTH)
+        || headers.contains_key(http::header::TRANSFER_ENCODING)
+        || *method == Method::HEAD
+        || *method == Method::GET;
+    framed && conn.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
+}
+
+/// The Host checks Tornado makes when it builds a request: required on HTTP/1.1 (1.0 gets
+/// `127.0.0.1`), one at most, and well-formed; and at most 1000 query arguments.
+fn validate_request(
+    version: Version,
+    target: &RequestTarget,
+    headers: &HeaderMap,
+) -> Result<(), HttpInputError> {
+    let mut hosts = headers.get_all(HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if version == Version::HTTP_11 => {
+            return Err(HttpInputError::new("Missing Host header"));
+        }
+        (Some(_), Some(_)) => {
+            return Err(HttpInputError::new("Multiple host headers not allowed"));
+        }
+        (Some(host), None) => {
+            let host = host.to_str().unwrap_or("\u{fffd}");
+            if host.contains(',') {
+                return Err(HttpInputError::new(format!(
+                    "Multiple host headers not allowed: {host:?}"
+                )));
+            }
+            if !is_valid_host(host) {
+                return Err(HttpInputError::new(format!(
+                    "Invalid Host header: {host:?}"
+                )));
+            }
+        }
+        _ => {}
+    }
+    let fields = 1 + memchr::memchr_iter(b'&', target.query().as_bytes()).count();
+    if fields > MAX_QUERY_ARGUMENTS {
+        return Err(HttpInputError::new(
+            "Invalid query string: Max number of fields exceeded",
+        ));
+    }
+    Ok(())
+}
+
+/// Tornado's limit on query arguments (`ParseUrlEncodedConfig.max_arguments`, applied to
+/// query strings since 6.5.9).
+const MAX_QUERY_ARGUMENTS: usize = 1000;
+
+/// Tornado's `_ABNF.host`: RFC 3986's host (simplified as Tornado does: brackets and colons
+/// allowed anywhere) and an optional port, that is unreserved characters, sub-delimiters,
+/// percent escapes, `[`, `]` and `:` only. So no whitespace, no `/`, no `@`.
+fn is_valid_host(host: &str) -> bool {
+    let b = host.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+                {
+                    return false;
+                }
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b'['
+                        | b']'
+                        | b':'
+                ) =>
+            {
+                i += 1;
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Delivers body pieces to the delegate, unless the response is already finished (then the
+/// rest of the body is read and dropped, as Tornado's `_deliver_body` does).
+struct Sink<'a, M> {
+    msg: &'a mut M,
+    shared: &'a Shared,
+}
+
+impl<M: HttpMessageDelegate> BodySink for Sink<'_, M> {
+    async fn deliver(&mut self, data: Bytes) -> Result<(), HttpInputError> {
+        if self.shared.req.borrow().write_finished {
+            return Ok(());
+        }
+        self.msg.data_received(data).await
+    }
+}
+
+/// Serves requests on `stream` until it closes, an error, or `Connection: close`.
+pub(crate) async fn serve<D: HttpServerConnectionDelegate>(
+    delegate: &D,
+    stream: IoStream,
+    base: RequestContext,
+    server_conn: ServerConnection,
+    config: &ServeConfig,
+    state: &Rc<ConnState>,
+) {
+    let params = &*config.params;
+    let shared = Rc::new(Shared {
+        stream: stream.clone(),
+        conn_state: state.clone(),
+        req: RefCell::new(RequestState::new(base.clone(), params)),
+        generation: Cell::new(0),
+        finish_waker: RefCell::new(None),
+        close_callback: RefCell::new(None),
+        detached: Cell::new(false),
+    });
+    let mut idle = params.header_timeout.map(|timeout| IdleTimer {
+        timeout,
+        sleep: None,
+        last_activity: Instant::now(),
+    });
+    let mut without_yield = 0;
+    loop {
+        if state.closing.get() {
+            break;
+        }
+        // Send what earlier requests produced, unless the next request is already here: its
+        // answer then joins them in one write.
+        if stream.writing() {
+            let next_ready = stream.peek_buffered(|b| HeadScanner::default().scan(b).is_some());
+            if !next_ready {
+                let flushed = stream.flush();
+                if stream.writing() && pending_output_large(&stream) {
+                    let _ = flushed.await;
+                }
+            } else {
+                without_yield += 1;
+                if without_yield >= REQUESTS_BEFORE_YIELD {
+                    without_yield = 0;
+                    tornado_gen::moment().await;
+                }
+            }
+        } else {
+            without_yield = 0;
+        }
+        let head = match read_head(&stream, params.max_header_size, &mut idle).await {
+            Ok(head) => head,
+            Err(_) => break,
+        };
+        state.busy.set(true);
+        if let Some(idle) = idle.as_mut() {
+            idle.last_activity = Instant::now();
+        }
+        let keep_going = serve_one(delegate, &shared, head, &base, &server_conn, config).await;
+        state.busy.set(false);
+        if !keep_going || shared.detached.get() {
+            break;
+        }
+    }
+    if !shared.detached.get() {
+        if stream.writing() && !stream.closed() {
+            let _ = stream.flush().await;
+        }
+        stream.close(None);
+    }
+    delegate.on_close(&server_conn);
+}
+
+fn pending_output_large(stream: &IoStream) -> bool {
+    stream.pending_write_len() > MAX_PENDING_OUTPUT
+}
+
+/// Reads and answers one request. `false` when the connection must not go on.
+async fn serve_one<D: HttpServerConnectionDelegate>(
+    delegate: &D,
+    shared: &Rc<Shared>,
+    head: Bytes,
+    base: &RequestContext,
+    server_conn: &ServerConnection,
+    config: &ServeConfig,
+) -> bool {
+    let stream = &shared.stream;
+    let params = &*config.params;
+    let head = match parse_request_head(head) {
+        Ok(h) => h,
+        Err(e) => return bad_request(stream, base, &e).await,
+    };
+    let Some(target) = RequestTarget::from_bytes(head.target) else {
+        let e = HttpInputError::new("Malformed HTTP request line");
+        return bad_request(stream, base, &e).await;
+    };
+    if let Err(e) = validate_request(head.version, &target, &head.headers) {
+        return bad_request(stream, base, &e).await;
+    }
+    let headers = head.headers;
+    let context = match &config.xheaders {
+        Some(trusted) => base.with_xheaders(&headers, trusted),
+        None => base.clone(),
+    };
+    let keep_alive = can_keep_alive(params, &head.method, head.version, &headers);
+    let asked_keep_alive = head.version == Version::HTTP_10
+        && headers
+            .get(CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"keep-alive"));
+    let expect_continue = headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    shared.generation.set(shared.generation.get() + 1);
+    shared.req.borrow_mut().begin(
+        head.method.clone(),
+        head.version,
+        asked_keep_alive,
+        !keep_alive,
+        context,
+        params,
+    );
+    *shared.close_callback.borrow_mut() = None;
+    let mut msg = crate::gzip::GzipDelegate::new(
+        delegate.start_request(server_conn, HttpConnection::new(shared.clone())),
+        params.decompress,
+        params.chunk_size,
+        params.max_body_size,
+    );
+    let start_line = StartLine::Request(RequestStartLine {
+        method: head.method,
+        path: target,
+        version: head.version,
+    });
+    // Framing is checked before the delegate sees the message, except the size limit, which
+    // the delegate may change (`set_max_body_size` from a streaming handler's `prepare`).
+    let framing = match request_framing(&headers, u64::MAX) {
+        Ok(f) => f,
+        Err(e) => return bad_request(stream, base, &e).await,
+    };
+    if let Err(e) = msg.headers_received(start_line, headers).await {
+        msg.on_connection_close();
+        return bad_request(stream, base, &e).await;
+    }
+    if shared.detached.get() {
+        return false;
+    }
+    if expect_continue && !shared.req.borrow().write_finished {
+        let _ = stream.write(&b"HTTP/1.1 100 (Continue)\r\n\r\n"[..]);
+    }
+    let (max_body, body_timeout) = {
+        let req = shared.req.borrow();
+        (req.max_body_size, req.body_timeout)
+    };
+    let body = read_body(
+        stream,
+        framing,
+        max_body,
+        params.chunk_size,
+        &mut msg,
+        shared,
+        body_timeout,
+    )
+    .await;
+    match body {
+        Ok(()) => {}
+        Err(BodyError::Input(e)) => {
+            msg.on_connection_close();
+            return bad_request(stream, base, &e).await;
+        }
+        Err(BodyError::Io(e)) => {
+            if e.kind() == io::ErrorKind::TimedOut {
+                log::info!(target: "general", "Timeout reading body from {}", describe(base));
+            }
+            msg.on_connection_close();
+            return false;
+        }
+    }
+    shared.req.borrow_mut().read_finished = true;
+    if !shared.req.borrow().write_finished {
+        let finished = {
+            let mut finish = pin!(msg.finish());
+            poll_fn(|cx| {
+                if finish.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                if shared.conn_state.poll_killed(cx) {
+                    return Poll::Ready(false);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        if !finished {
+            msg.on_connection_close();
+            return false;
+        }
+    }
+    if !shared.req.borrow().write_finished && !shared.detached.get() && !stream.closed() {
+        // The answer comes later: watch for the client going away meanwhile.
+        let waiter = Rc::downgrade(shared);
+        stream.set_close_callback(move || {
+            if let Some(shared) = waiter.upgrade()
+                && let Some(w) = shared.finish_waker.borrow_mut().take()
+            {
+                w.wake();
+            }
+        });
+        poll_fn(|cx| shared.poll_response_done(cx)).await;
+        stream.clear_close_callback();
+        if stream.closed() && !shared.req.borrow().write_finished {
+            msg.on_connection_close();
+            if let Some(cb) = shared.close_callback.borrow_mut().take() {
+                cb();
+            }
+            return false;
+        }
+    }
+    if shared.detached.get() || stream.closed() {
+        return false;
+    }
+    !shared.req.borrow().disconnect_on_finish
+}
+
+async fn read_body<M: HttpMessageDelegate>(
+    stream: &IoStream,
+    framing: Framing,
+    max_body: u64,
+    chunk_size: usize,
+    msg: &mut M,
+    shared: &Shared,
+    timeout: Option<Duration>,
+) -> Result<(), BodyError> {
+    if let Framing::Length(n) = framing
+        && n > max_body
+    {
+        return Err(HttpInputError::new("Content-Length too long").into());
+    }
+    let mut sink = Sink { msg, shared };
+    let read = async {
+        match framing {
+            Framing::Empty | Framing::UntilClose => Ok(()),
+            Framing::Length(n) => read_fixed_body(stream, n, chunk_size, &mut sink).await,
+            Framing::Chunked => read_chunked_body(stream, max_body, chunk_size, &mut sink).await,
+        }
+    };
+    match timeout {
+        None => read.await,
+        Some(t) => match tornado_gen::with_timeout(t, read).await {
+            Ok(r) => r,
+            Err(_) => {
+                stream.close(None);
+                Err(BodyError::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "body timeout",
+                )))
+            }
+        },
+    }
+}
+
+fn describe(ctx: &RequestContext) -> String {
+    match ctx.address {
+        Some(a) => a.to_string(),
+        None => "unix socket".to_owned(),
+    }
+}
+
+/// Tornado's answer to a malformed message: log at info, a bare 400, close.
+async fn bad_request(stream: &IoStream, ctx: &RequestContext, e: &HttpInputError) -> bool {
+    log::info!(target: "general", "Malformed HTTP message from {}: {e}", describe(ctx));
+    if !stream.closed() {
+        let _ = stream.write(&b"HTTP/1.1 400 Bad Request\r\n\r\n"[..]).await;
+    }
+    false
+}

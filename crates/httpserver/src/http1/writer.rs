@@ -1,0 +1,185 @@
+//! Serializing a message head, and chunked framing of a body.
+
+use std::fmt::Write as _;
+
+use bytes::{BufMut, BytesMut};
+use http::StatusCode;
+use http::header::{CONNECTION, HeaderMap, HeaderName, TRANSFER_ENCODING};
+
+use crate::httputil::HttpOutputError;
+
+/// Which framing headers the connection sets itself, replacing the application's (as
+/// Tornado's `headers["Connection"] = ...` does).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FramingHeaders {
+    /// `Connection: close` (an HTTP/1.1 connection that will close after this response).
+    pub(crate) close: bool,
+    /// `Connection: Keep-Alive` (an HTTP/1.0 client that asked for keep-alive).
+    pub(crate) keep_alive: bool,
+    /// `Transfer-Encoding: chunked`.
+    pub(crate) chunked: bool,
+}
+
+/// Writes `name` in canonical case (`content-type` → `Content-Type`): the `http` crate keeps
+/// names lower-case, Tornado writes them as `HTTPHeaders` normalizes them.
+pub(crate) fn put_canonical_name(buf: &mut BytesMut, name: &HeaderName) {
+    let mut upper = true;
+    for &b in name.as_str().as_bytes() {
+        buf.put_u8(if upper { b.to_ascii_uppercase() } else { b });
+        upper = b == b'-';
+    }
+}
+
+/// Writes a status line and the headers, ending with the empty line.
+///
+/// `reason` must not contain CR or LF (the application may have supplied it).
+pub(crate) fn put_response_head(
+    buf: &mut BytesMut,
+    code: StatusCode,
+    reason: &str,
+    headers: &HeaderMap,
+    framing: FramingHeaders,
+) -> Result<(), HttpOutputError> {
+    if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return Err(HttpOutputError::new(format!(
+            "Illegal characters (CR or LF) in reason phrase: {reason:?}"
+        )));
+    }
+    // Responses always carry the HTTP/1.1 status line, even to 1.0 clients (RFC 9110 §6.2,
+    // and Tornado's behaviour).
+    buf.put_slice(b"HTTP/1.1 ");
+    buf.put_slice(code.as_str().as_bytes());
+    buf.put_u8(b' ');
+    buf.put_slice(reason.as_bytes());
+    buf.put_slice(b"\r\n");
+    let replace_connection = framing.close || framing.keep_alive;
+    for (name, value) in headers {
+        if (replace_connection && name == CONNECTION)
+            || (framing.chunked && name == TRANSFER_ENCODING)
+        {
+            continue;
+        }
+        put_canonical_name(buf, name);
+        buf.put_slice(b": ");
+        buf.put_slice(value.as_bytes());
+        buf.put_slice(b"\r\n");
+    }
+    if framing.close {
+        buf.put_slice(b"Connection: close\r\n");
+    } else if framing.keep_alive {
+        buf.put_slice(b"Connection: Keep-Alive\r\n");
+    }
+    if framing.chunked {
+        buf.put_slice(b"Transfer-Encoding: chunked\r\n");
+    }
+    buf.put_slice(b"\r\n");
+    Ok(())
+}
+
+/// Writes a request line and headers (the HTTP client's side).
+pub(crate) fn put_request_head(
+    buf: &mut BytesMut,
+    method: &http::Method,
+    target: &str,
+    headers: &HeaderMap,
+    chunked: bool,
+) -> Result<(), HttpOutputError> {
+    if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(HttpOutputError::new(format!(
+            "invalid request target {target:?}"
+        )));
+    }
+    buf.put_slice(method.as_str().as_bytes());
+    buf.put_u8(b' ');
+    buf.put_slice(target.as_bytes());
+    buf.put_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        if chunked && name == TRANSFER_ENCODING {
+            continue;
+        }
+        put_canonical_name(buf, name);
+        buf.put_slice(b": ");
+        buf.put_slice(value.as_bytes());
+        buf.put_slice(b"\r\n");
+    }
+    if chunked {
+        buf.put_slice(b"Transfer-Encoding: chunked\r\n");
+    }
+    buf.put_slice(b"\r\n");
+    Ok(())
+}
+
+/// Writes one chunk of a chunked body: `<hex size>\r\n<data>\r\n`. Empty chunks are not
+/// written, since a zero size ends the body.
+pub(crate) fn put_chunk(buf: &mut BytesMut, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let _ = write!(FmtBuf(buf), "{:x}\r\n", data.len());
+    buf.put_slice(data);
+    buf.put_slice(b"\r\n");
+}
+
+/// The last chunk of a chunked body, with no trailers.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// `fmt::Write` into a `BytesMut`.
+struct FmtBuf<'a>(&'a mut BytesMut);
+
+impl std::fmt::Write for FmtBuf<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.put_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn head_in_canonical_case() {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static("text/plain"));
+        h.insert("x-xss-protection", HeaderValue::from_static("0"));
+        h.insert("connection", HeaderValue::from_static("keep-alive"));
+        let mut buf = BytesMut::new();
+        put_response_head(
+            &mut buf,
+            StatusCode::OK,
+            "OK",
+            &h,
+            FramingHeaders {
+                close: true,
+                keep_alive: false,
+                chunked: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            &buf[..],
+            &b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Xss-Protection: 0\r\n\
+               Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"[..]
+        );
+        assert!(
+            put_response_head(
+                &mut buf,
+                StatusCode::OK,
+                "O\r\nK",
+                &h,
+                FramingHeaders::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn chunks() {
+        let mut buf = BytesMut::new();
+        put_chunk(&mut buf, b"hello world!!!!!");
+        put_chunk(&mut buf, b"");
+        buf.put_slice(LAST_CHUNK);
+        assert_eq!(&buf[..], b"10\r\nhello world!!!!!\r\n0\r\n\r\n");
+    }
+}

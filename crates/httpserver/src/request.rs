@@ -1,0 +1,182 @@
+//! [`HttpServerRequest`]: one request, whole (`tornado.httputil.HTTPServerRequest`).
+
+use std::fmt;
+use std::io;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST, HeaderMap, HeaderValue};
+use http::{Method, StatusCode, Version};
+
+use crate::context::RequestContext;
+use crate::http1::HttpConnection;
+use crate::httputil::{RequestStartLine, RequestTarget, ResponseStartLine};
+
+/// A request with its body read (`tornado.httputil.HTTPServerRequest`), as the callback of
+/// [`HttpServer::from_fn`](crate::HttpServer::from_fn) receives it. Its response is written
+/// through [`connection`](HttpServerRequest::connection) (or [`respond`](HttpServerRequest::respond)).
+pub struct HttpServerRequest {
+    pub(crate) method: Method,
+    pub(crate) target: RequestTarget,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) context: RequestContext,
+    pub(crate) connection: HttpConnection,
+    pub(crate) start: Instant,
+    pub(crate) finish: Option<Instant>,
+    pub(crate) args: crate::request_args::RequestArgs,
+}
+
+impl HttpServerRequest {
+    pub(crate) fn new(
+        start_line: RequestStartLine,
+        headers: HeaderMap,
+        body: Bytes,
+        connection: HttpConnection,
+    ) -> Self {
+        HttpServerRequest {
+            method: start_line.method,
+            target: start_line.path,
+            version: start_line.version,
+            context: connection.context(),
+            headers,
+            body,
+            connection,
+            start: Instant::now(),
+            finish: None,
+            args: Default::default(),
+        }
+    }
+
+    /// The method (`method`).
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request target as sent (`uri`): path and query, usually.
+    pub fn uri(&self) -> &str {
+        self.target.as_str()
+    }
+
+    /// The target as an `http::Uri`, when it parses as one (targets Tornado accepts, such as
+    /// ones with `<` or a backtick, do not).
+    pub fn parsed_uri(&self) -> Option<http::Uri> {
+        self.target.as_str().parse().ok()
+    }
+
+    /// The part of the target before `?` (`path`).
+    pub fn path(&self) -> &str {
+        self.target.path()
+    }
+
+    /// The part of the target after `?`, or `""` (`query`).
+    pub fn query(&self) -> &str {
+        self.target.query()
+    }
+
+    /// `HTTP/1.0` or `HTTP/1.1` (`version`).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers (`headers`): repeated headers keep every value.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body (`body`), empty if there was none.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The client's IP (`remote_ip`): the peer's, or with `xheaders` the one a trusted proxy
+    /// reported; `0.0.0.0` for a Unix socket.
+    pub fn remote_ip(&self) -> IpAddr {
+        self.context.remote_ip
+    }
+
+    /// `"http"` or `"https"` (`protocol`).
+    pub fn protocol(&self) -> &'static str {
+        self.context.protocol
+    }
+
+    /// The `Host` header, or `127.0.0.1` for an HTTP/1.0 request without one (`host`).
+    pub fn host(&self) -> &str {
+        self.headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1")
+    }
+
+    /// [`host`](HttpServerRequest::host) without its port, lower-cased (`host_name`).
+    pub fn host_name(&self) -> String {
+        let host = self.host();
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                name
+            }
+            _ => host,
+        };
+        name.to_ascii_lowercase()
+    }
+
+    /// `protocol://host/uri` (`full_url`).
+    pub fn full_url(&self) -> String {
+        format!("{}://{}{}", self.protocol(), self.host(), self.uri())
+    }
+
+    /// How long the request has taken so far, or took until it was finished
+    /// (`request_time`).
+    pub fn request_time(&self) -> Duration {
+        self.finish.unwrap_or_else(Instant::now) - self.start
+    }
+
+    /// Who sent the request.
+    pub fn context(&self) -> &RequestContext {
+        &self.context
+    }
+
+    /// The connection, to write the response (`connection`).
+    pub fn connection(&self) -> &HttpConnection {
+        &self.connection
+    }
+
+    /// Writes a complete response: status, headers (plus a `Content-Length` for `body`
+    /// unless one is set), body (not for `HEAD`), and finishes it. A convenience of this crate; Tornado
+    /// applications write through `request.connection` (or a web framework).
+    pub fn respond(
+        &self,
+        status: StatusCode,
+        mut headers: HeaderMap,
+        body: &[u8],
+    ) -> io::Result<()> {
+        if !headers.contains_key(CONTENT_LENGTH) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        // A HEAD response has the length of the body it does not carry.
+        let body = if self.method == Method::HEAD {
+            None
+        } else {
+            Some(body)
+        };
+        self.connection
+            .write_headers(&ResponseStartLine::new(status), &headers, body)?;
+        self.connection.finish()
+    }
+}
+
+impl fmt::Debug for HttpServerRequest {
+    /// Like Tornado's `repr`, this leaves the headers out (they may hold credentials).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpServerRequest")
+            .field("protocol", &self.protocol())
+            .field("host", &self.host())
+            .field("method", &self.method)
+            .field("uri", &self.uri())
+            .field("version", &self.version)
+            .field("remote_ip", &self.remote_ip())
+            .finish()
+    }
+}

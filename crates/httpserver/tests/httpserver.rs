@@ -1,0 +1,861 @@
+//! Port of `tornado/test/httpserver_test.py` at the HTTP layer: `HTTPServerRawTest`,
+//! `HTTPConnectionTest` (newlines, 100-continue), `XHeaderTest`, `ManualProtocolTest`,
+//! `UnixSocketTest`, `KeepAliveTest`, `InvalidOutputContentLengthTest`, `MaxHeaderSizeTest`,
+//! `IdleTimeoutTest`, `LegacyInterfaceTest`. The body, gzip and streaming tests are in
+//! `body.rs`; the ones that need argument parsing in `arguments.rs`; TLS in `tls.rs`.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+use support::{connect, gen_test, raw, raw_all, read_response};
+use tornado_httpserver::httputil::ResponseStartLine;
+use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
+use tornado_ioloop::IoLoop;
+use tornado_log::{ExpectLog, GENERAL};
+
+/// The application the tests talk to.
+async fn app(req: HttpServerRequest) {
+    let mut h = HeaderMap::new();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let known = [Method::GET, Method::POST, Method::HEAD, Method::PUT];
+    if !known.contains(req.method()) {
+        let _ = req.respond(StatusCode::METHOD_NOT_ALLOWED, h, b"");
+        return;
+    }
+    match req.path() {
+        "/echo" => {
+            let body = req.body().clone();
+            let _ = req.respond(StatusCode::OK, h, &body);
+        }
+        "/ip" => {
+            let body = format!("{} {}", req.remote_ip(), req.protocol());
+            let _ = req.respond(StatusCode::OK, h, body.as_bytes());
+        }
+        "/large" => {
+            let _ = req.respond(StatusCode::OK, h, &vec![b'A'; 512 * 1024]);
+        }
+        "/chunked" => {
+            let c = req.connection();
+            if req.method() == Method::HEAD {
+                // No body for HEAD (the web layer takes care of that; here the app does).
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, None);
+            } else {
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"qwer"));
+                let _ = c.write(b"ty").await;
+            }
+            let _ = c.finish();
+        }
+        "/finish_on_close" => {
+            let c = req.connection().clone();
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"x"));
+            let _ = c.write(b"").await;
+            let c2 = c.clone();
+            c.set_close_callback(move || {
+                let _ = c2.finish();
+            });
+        }
+        "/bad_length" => {
+            h.insert("content-length", HeaderValue::from_static("42"));
+            let c = req.connection();
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"short"));
+            let _ = c.finish();
+        }
+        _ => {
+            let _ = req.respond(StatusCode::OK, h, b"Hello world");
+        }
+    }
+}
+
+/// Starts the test application with `settings` on the current loop.
+fn start(settings: HttpServerSettings) -> (Rc<dyn std::any::Any>, SocketAddr) {
+    let server = HttpServer::from_fn_with(app, settings);
+    let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
+    (Rc::new(server), addr)
+}
+
+fn start_default() -> (Rc<dyn std::any::Any>, SocketAddr) {
+    start(HttpServerSettings::new())
+}
+
+// HTTPServerRawTest
+
+#[test]
+fn test_empty_request() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.close(None);
+        tornado_gen::sleep(Duration::from_millis(1)).await;
+    });
+}
+
+#[test]
+fn test_malformed_first_line_response() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        let r = raw(addr, b"asdf\r\n\r\n").await.unwrap();
+        assert_eq!(r.status_line, "HTTP/1.1 400 Bad Request");
+    });
+}
+
+#[test]
+fn test_malformed_headers() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        let r = raw(addr, b"GET / HTTP/1.0\r\nasdf\r\n\r\n").await.unwrap();
+        assert_eq!(r.status, 400);
+    });
+}
+
+#[test]
+fn test_invalid_host_header_with_whitespace() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        let r = raw(addr, b"GET / HTTP/1.0\r\nHost: foo bar\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(r.status_line, "HTTP/1.1 400 Bad Request");
+    });
+}
+
+#[test]
+fn test_chunked_request_body() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let r = raw(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n\
+              4\r\nfoo=\r\n3\r\nbar\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert_eq!(&r.body[..], b"foo=bar");
+    });
+}
+
+#[test]
+fn test_chunked_request_uppercase() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let r = raw(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: Chunked\r\n\r\n\
+              4\r\nfoo=\r\n3\r\nbar\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert_eq!(&r.body[..], b"foo=bar");
+    });
+}
+
+async fn expect_400(addr: SocketAddr, request: &[u8]) {
+    let r = raw(addr, request).await.expect("a 400 response");
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(request));
+}
+
+#[test]
+fn test_chunked_request_body_invalid_size() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n\
+              1_a\r\n1234567890abcdef1234567890\r\n0\r\n\r\n",
+        )
+        .await;
+    });
+}
+
+#[test]
+fn test_chunked_request_body_duplicate_header() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n\
+              Transfer-encoding: chunked\n\n2\nok\n0\n\n",
+        )
+        .await;
+    });
+}
+
+#[test]
+fn test_chunked_request_body_unsupported_transfer_encoding() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip, chunked\n\n2\nok\n0\n\n",
+        )
+        .await;
+    });
+}
+
+#[test]
+fn test_chunked_request_body_transfer_encoding_and_content_length() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n\
+              Content-Length: 2\n\n2\nok\n0\n\n",
+        )
+        .await;
+    });
+}
+
+#[test]
+fn test_content_length_list_whitespace() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        for sep in [&b"\xa0"[..], b"\x85"] {
+            let mut req = b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5,".to_vec();
+            req.extend_from_slice(sep);
+            req.extend_from_slice(b"5\r\nConnection: close\r\n\r\nhello");
+            expect_400(addr, &req).await;
+        }
+        // Only SP and HTAB may follow the comma; then equal values are accepted.
+        let r = raw(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5,\t5\r\n\r\nhello",
+        )
+        .await
+        .unwrap();
+        assert_eq!(&r.body[..], b"hello");
+    });
+}
+
+#[test]
+fn test_invalid_content_length() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        for value in ["foo", "+10", "1_0"] {
+            let req = format!(
+                "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {value}\r\n\
+                 Connection: close\r\n\r\n1234567890\r\n"
+            );
+            expect_400(addr, req.as_bytes()).await;
+        }
+    });
+}
+
+#[test]
+fn test_invalid_methods() {
+    // A syntactically valid but unknown method reaches the application (405 there); one
+    // that is not a token is malformed (400).
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let r = raw(addr, b"FOO /echo HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 405);
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(addr, b"FOO,BAR /echo HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n").await;
+    });
+}
+
+#[test]
+fn missing_or_repeated_host_on_http11() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(addr, b"GET / HTTP/1.1\r\n\r\n").await;
+        expect_400(addr, b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").await;
+        expect_400(addr, b"GET / HTTP/1.1\r\nHost: a,b\r\n\r\n").await;
+        // HTTP/1.0 needs none.
+        let r = raw(addr, b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        assert_eq!(r.status, 200);
+    });
+}
+
+#[test]
+fn blank_lines_before_the_request_line() {
+    // One empty line before the request line is tolerated; an empty head is not.
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let r = raw(addr, b"\r\nGET / HTTP/1.0\r\n\r\n").await.unwrap();
+        assert_eq!(r.status, 200);
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(addr, b"\r\n\r\nGET / HTTP/1.0\r\n\r\n").await;
+    });
+}
+
+#[test]
+fn obs_fold_and_space_before_colon_are_refused() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(addr, b"GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n").await;
+        expect_400(addr, b"GET / HTTP/1.1\r\nHost : x\r\n\r\n").await;
+        expect_400(addr, b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n").await;
+    });
+}
+
+#[test]
+fn bare_lf_in_chunked_framing_is_refused() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nfoo\r\n0\r\n\r\n",
+        )
+        .await;
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nfoo\n0\r\n\r\n",
+        )
+        .await;
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nfoo\r\n0\r\n\r\n",
+        )
+        .await;
+        // Trailers are not supported: the last chunk must be followed by an empty line.
+        expect_400(
+            addr,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\r\n\r\n",
+        )
+        .await;
+    });
+}
+
+// HTTPConnectionTest
+
+#[test]
+fn test_newlines() {
+    // Both CRLF and bare LF are read as line ends in the head, as Tornado does.
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        for nl in ["\r\n", "\n"] {
+            let req = format!("GET /hello HTTP/1.0{nl}Content-Length: 0{nl}{nl}");
+            let r = raw(addr, req.as_bytes()).await.unwrap();
+            assert_eq!(&r.body[..], b"Hello world");
+        }
+    });
+}
+
+#[test]
+fn test_100_continue() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(
+            &b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1024\r\n\
+               Expect: 100-continue\r\nConnection: close\r\n\r\n"[..],
+        );
+        let interim = stream.read_until(b"\r\n\r\n", None).await.unwrap();
+        assert_eq!(&interim[..], b"HTTP/1.1 100 (Continue)\r\n\r\n");
+        stream.write(vec![b'a'; 1024]);
+        let r = read_response(&stream, false).await.unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body.len(), 1024);
+    });
+}
+
+// XHeaderTest, ManualProtocolTest
+
+#[test]
+fn test_ip_headers() {
+    gen_test(|| async {
+        let (_s, addr) = start(
+            HttpServerSettings::new()
+                .xheaders(true)
+                .trusted_downstream(["5.5.5.5".parse().unwrap()]),
+        );
+        let get = |hdr: &'static str| {
+            let req = format!("GET /ip HTTP/1.1\r\nHost: x\r\n{hdr}Connection: close\r\n\r\n");
+            async move { raw(addr, req.as_bytes()).await.unwrap().body }
+        };
+        assert_eq!(&get("").await[..], b"127.0.0.1 http");
+        assert_eq!(&get("X-Real-IP: 4.4.4.4\r\n").await[..], b"4.4.4.4 http");
+        assert_eq!(
+            &get("X-Forwarded-For: 4.4.4.4\r\n").await[..],
+            b"4.4.4.4 http"
+        );
+        assert_eq!(
+            &get("X-Forwarded-For: 127.0.0.1, 4.4.4.4\r\n").await[..],
+            b"4.4.4.4 http"
+        );
+        assert_eq!(
+            &get("X-Real-IP: 4.4.4.4<script>\r\n").await[..],
+            b"127.0.0.1 http"
+        );
+        assert_eq!(
+            &get("X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n").await[..],
+            b"4.4.4.4 http"
+        );
+        assert_eq!(&get("X-Scheme: https\r\n").await[..], b"127.0.0.1 https");
+        assert_eq!(
+            &get("X-Forwarded-Proto: https , http\r\n").await[..],
+            b"127.0.0.1 http"
+        );
+    });
+}
+
+#[test]
+fn test_xheaders_are_per_request() {
+    // A proxy's headers on one keep-alive request do not leak into the next.
+    gen_test(|| async {
+        let (_s, addr) = start(HttpServerSettings::new().xheaders(true));
+        let stream = connect(addr).await;
+        stream.write(&b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-IP: 4.4.4.4\r\n\r\n"[..]);
+        assert_eq!(
+            &read_response(&stream, false).await.unwrap().body[..],
+            b"4.4.4.4 http"
+        );
+        stream.write(&b"GET /ip HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+        assert_eq!(
+            &read_response(&stream, false).await.unwrap().body[..],
+            b"127.0.0.1 http"
+        );
+    });
+}
+
+#[test]
+fn test_manual_protocol() {
+    gen_test(|| async {
+        let (_s, addr) = start(HttpServerSettings::new().protocol("https"));
+        let r = raw(addr, b"GET /ip HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(&r.body[..], b"127.0.0.1 https");
+    });
+}
+
+// UnixSocketTest
+
+#[test]
+fn test_unix_socket() {
+    gen_test(|| async {
+        let dir = std::env::temp_dir().join(format!("tornado-unix-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("http.sock");
+        let listener =
+            tornado_tcpserver::bind_unix_socket(path.to_str().unwrap(), 0o600, 128).unwrap();
+        let server = HttpServer::from_fn(app);
+        server.add_sockets([listener]).unwrap();
+        let stream = IoStreamUnix::connect(&path).await;
+        stream.write(&b"GET /ip HTTP/1.0\r\n\r\n"[..]);
+        let r = read_response(&stream, false).await.unwrap();
+        assert_eq!(&r.body[..], b"0.0.0.0 http");
+        // test_unix_socket_bad_request
+        let stream = IoStreamUnix::connect(&path).await;
+        let _e = ExpectLog::new(GENERAL, "Malformed HTTP message from unix socket")
+            .level(log::Level::Info);
+        stream.write(&b"garbage\r\n\r\n"[..]);
+        let r = read_response(&stream, false).await.unwrap();
+        assert_eq!(r.status, 400);
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+struct IoStreamUnix;
+
+impl IoStreamUnix {
+    async fn connect(path: &std::path::Path) -> tornado_iostream::IoStream {
+        tornado_iostream::IoStream::connect_unix(path)
+            .await
+            .unwrap()
+    }
+}
+
+// KeepAliveTest
+
+#[test]
+fn test_two_requests() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        for _ in 0..2 {
+            stream.write(&b"GET / HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"[..]);
+            assert_eq!(
+                &read_response(&stream, false).await.unwrap().body[..],
+                b"Hello world"
+            );
+        }
+    });
+}
+
+#[test]
+fn test_request_close() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET / HTTP/1.1\r\nHost:127.0.0.1\r\nConnection: close\r\n\r\n"[..]);
+        let r = read_response(&stream, false).await.unwrap();
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(stream.read_until_close().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn test_http10() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET / HTTP/1.0\r\n\r\n"[..]);
+        let r = read_response(&stream, false).await.unwrap();
+        assert!(r.status_line.starts_with("HTTP/1.1 200"));
+        assert!(r.header("connection").is_none());
+        assert!(stream.read_until_close().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn test_http10_keepalive() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        for _ in 0..2 {
+            stream.write(&b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"[..]);
+            let r = read_response(&stream, false).await.unwrap();
+            assert_eq!(r.header("connection"), Some("Keep-Alive"));
+        }
+    });
+}
+
+#[test]
+fn test_http10_keepalive_extra_crlf() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n\r\n"[..]);
+        assert_eq!(
+            read_response(&stream, false)
+                .await
+                .unwrap()
+                .header("connection"),
+            Some("Keep-Alive")
+        );
+        stream.write(&b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"[..]);
+        assert_eq!(
+            read_response(&stream, false)
+                .await
+                .unwrap()
+                .header("connection"),
+            Some("Keep-Alive")
+        );
+    });
+}
+
+#[test]
+fn test_pipelined_requests() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(
+            &b"GET / HTTP/1.1\r\nHost:127.0.0.1\r\n\r\nGET /ip HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"
+                [..],
+        );
+        assert_eq!(
+            &read_response(&stream, false).await.unwrap().body[..],
+            b"Hello world"
+        );
+        assert_eq!(
+            &read_response(&stream, false).await.unwrap().body[..],
+            b"127.0.0.1 http"
+        );
+    });
+}
+
+#[test]
+fn pipelined_answers_leave_in_order_in_one_write() {
+    // Many pipelined requests at once: answered strictly in order.
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        let mut reqs = Vec::new();
+        for i in 0..50 {
+            let path = if i % 2 == 0 { "/" } else { "/ip" };
+            reqs.extend_from_slice(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        }
+        stream.write(reqs);
+        for i in 0..50 {
+            let body = read_response(&stream, false).await.unwrap().body;
+            let want: &[u8] = if i % 2 == 0 {
+                b"Hello world"
+            } else {
+                b"127.0.0.1 http"
+            };
+            assert_eq!(&body[..], want);
+        }
+    });
+}
+
+#[test]
+fn test_pipelined_cancel() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET / HTTP/1.1\r\nHost:127.0.0.1\r\n\r\nGET / HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"[..]);
+        read_response(&stream, false).await.unwrap();
+        stream.close(None);
+        tornado_gen::sleep(Duration::from_millis(10)).await;
+    });
+}
+
+#[test]
+fn test_cancel_during_download() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET /large HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"[..]);
+        stream.read_until(b"\r\n\r\n", None).await.unwrap();
+        stream.read_bytes(1024, false).await.unwrap();
+        stream.close(None);
+        tornado_gen::sleep(Duration::from_millis(10)).await;
+    });
+}
+
+#[test]
+fn test_finish_while_closed() {
+    // The response is finished from a close callback, after the client left.
+    gen_test(|| async {
+        let (server, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(&b"GET /finish_on_close HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"[..]);
+        stream.read_until(b"\r\n\r\n", None).await.unwrap();
+        stream.close(None);
+        tornado_gen::sleep(Duration::from_millis(50)).await;
+        drop(server);
+    });
+}
+
+#[test]
+fn test_keepalive_chunked() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        stream.write(
+            &b"POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..],
+        );
+        assert_eq!(
+            read_response(&stream, false)
+                .await
+                .unwrap()
+                .header("connection"),
+            Some("Keep-Alive")
+        );
+        stream.write(&b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"[..]);
+        assert_eq!(
+            read_response(&stream, false)
+                .await
+                .unwrap()
+                .header("connection"),
+            Some("Keep-Alive")
+        );
+    });
+}
+
+#[test]
+fn test_keepalive_chunked_head_no_body() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let stream = connect(addr).await;
+        for _ in 0..2 {
+            stream.write(&b"HEAD /chunked HTTP/1.1\r\nHost:127.0.0.1\r\n\r\n"[..]);
+            let r = read_response(&stream, true).await.unwrap();
+            assert_eq!(r.status, 200);
+            assert!(
+                r.header("transfer-encoding").is_none(),
+                "no chunking for HEAD"
+            );
+        }
+    });
+}
+
+#[test]
+fn chunked_response_to_http11_streamed_response_to_http10() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let r = raw(addr, b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(&r.body[..], b"qwerty");
+        // HTTP/1.0 gets neither chunking nor a length: the body ends at the close.
+        let all = raw_all(addr, b"GET /chunked HTTP/1.0\r\n\r\n").await;
+        let text = String::from_utf8_lossy(&all);
+        assert!(text.ends_with("\r\n\r\nqwerty"), "{text}");
+        assert!(!text.contains("Transfer-Encoding"));
+    });
+}
+
+// InvalidOutputContentLengthTest
+
+#[test]
+fn test_invalid_output_content_length() {
+    gen_test(|| async {
+        let (_s, addr) = start_default();
+        let all = raw_all(addr, b"GET /bad_length HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        // The head and the short body went out, then the connection was closed.
+        assert!(String::from_utf8_lossy(&all).ends_with("short"));
+    });
+}
+
+// MaxHeaderSizeTest
+
+#[test]
+fn test_small_headers() {
+    gen_test(|| async {
+        let (_s, addr) = start(HttpServerSettings::new().max_header_size(1024));
+        let req = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+            "a".repeat(100)
+        );
+        assert_eq!(raw(addr, req.as_bytes()).await.unwrap().status, 200);
+    });
+}
+
+#[test]
+fn test_large_headers() {
+    // Too large: the connection is closed without a response (Tornado: no 431).
+    gen_test(|| async {
+        let (_s, addr) = start(HttpServerSettings::new().max_header_size(1024));
+        let _e = ExpectLog::new(GENERAL, "Unsatisfiable read").level(log::Level::Info);
+        let req = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+            "a".repeat(1100)
+        );
+        assert!(raw(addr, req.as_bytes()).await.is_none());
+    });
+}
+
+// IdleTimeoutTest
+
+#[test]
+fn test_unused_connection() {
+    gen_test(|| async {
+        let (_s, addr) =
+            start(HttpServerSettings::new().idle_connection_timeout(Duration::from_millis(100)));
+        let stream = connect(addr).await;
+        // Closed by the server without a response.
+        assert!(stream.read_until_close().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn test_idle_after_use() {
+    gen_test(|| async {
+        let (_s, addr) =
+            start(HttpServerSettings::new().idle_connection_timeout(Duration::from_millis(100)));
+        let stream = connect(addr).await;
+        for _ in 0..2 {
+            stream.write(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+            read_response(&stream, false).await.unwrap();
+        }
+        assert!(stream.read_until_close().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn busy_connections_outlive_the_idle_timer() {
+    // Requests every 60 ms on a 150 ms idle timeout: the connection stays up.
+    gen_test(|| async {
+        let (_s, addr) =
+            start(HttpServerSettings::new().idle_connection_timeout(Duration::from_millis(150)));
+        let stream = connect(addr).await;
+        for _ in 0..6 {
+            stream.write(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+            assert_eq!(read_response(&stream, false).await.unwrap().status, 200);
+            tornado_gen::sleep(Duration::from_millis(60)).await;
+        }
+    });
+}
+
+// LegacyInterfaceTest
+
+#[test]
+fn test_legacy_interface() {
+    // A plain function as the request callback, writing through request.connection.
+    gen_test(|| async {
+        let server = HttpServer::from_fn(|req: HttpServerRequest| async move {
+            let body = format!("{} {}", req.method(), req.uri());
+            let c = req.connection();
+            let mut h = HeaderMap::new();
+            h.insert("content-length", HeaderValue::from(body.len()));
+            c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, None)
+                .unwrap();
+            c.write_buffered(body.as_bytes()).unwrap();
+            c.finish().unwrap();
+        });
+        let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
+        let r = raw(addr, b"GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(&r.body[..], b"GET /a?b=c");
+    });
+}
+
+#[test]
+fn graceful_shutdown() {
+    // stop + close_all_connections: idle connections close at once, a busy one finishes.
+    gen_test(|| async {
+        let server = Rc::new(HttpServer::from_fn(|req: HttpServerRequest| async move {
+            if req.path() == "/slow" {
+                tornado_gen::sleep(Duration::from_millis(100)).await;
+            }
+            let _ = req.respond(StatusCode::OK, HeaderMap::new(), b"done");
+        }));
+        let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
+        let idle = connect(addr).await;
+        let busy = connect(addr).await;
+        busy.write(&b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+        tornado_gen::sleep(Duration::from_millis(20)).await;
+        assert_eq!(server.connection_count(), 2);
+        server.stop();
+        let s = server.clone();
+        let closing = IoLoop::current()
+            .spawn(async move { s.close_all_connections(Duration::from_secs(5)).await });
+        assert!(idle.read_until_close().await.unwrap().is_empty());
+        let r = read_response(&busy, false).await.unwrap();
+        assert_eq!(&r.body[..], b"done");
+        assert_eq!(
+            r.header("connection"),
+            Some("close"),
+            "the last response says it closes"
+        );
+        closing.await.unwrap();
+        assert_eq!(server.connection_count(), 0);
+        assert!(tokio_free_connect_refused(addr).await);
+    });
+}
+
+async fn tokio_free_connect_refused(addr: SocketAddr) -> bool {
+    tornado_iostream::IoStream::connect(addr).await.is_err()
+}
+
+#[test]
+fn graceful_shutdown_deadline() {
+    // A request still running at the deadline is cut off.
+    gen_test(|| async {
+        let server = Rc::new(HttpServer::from_fn(|req: HttpServerRequest| async move {
+            tornado_gen::sleep(Duration::from_secs(30)).await;
+            let _ = req.respond(StatusCode::OK, HeaderMap::new(), b"late");
+        }));
+        let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
+        let busy = connect(addr).await;
+        busy.write(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+        tornado_gen::sleep(Duration::from_millis(20)).await;
+        server.stop();
+        server
+            .close_all_connections(Duration::from_millis(50))
+            .await;
+        assert!(busy.read_until_close().await.unwrap().is_empty());
+    });
+}

@@ -1,0 +1,113 @@
+//! Helpers for the HTTP server tests: a server on a fresh loop, and raw-socket clients.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tornado_httpserver::http1::parse_int;
+use tornado_ioloop::IoLoop;
+use tornado_iostream::IoStream;
+
+/// Runs `f` on a fresh loop, failing after 20 seconds.
+pub fn gen_test<Fut: Future<Output = ()> + 'static>(f: impl FnOnce() -> Fut) {
+    let io_loop = IoLoop::new();
+    io_loop
+        .run_sync(f, Some(Duration::from_secs(20)))
+        .expect("test finished in time");
+    io_loop.close().unwrap();
+}
+
+/// A response as a raw client saw it.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub status_line: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A client connection.
+pub async fn connect(addr: SocketAddr) -> IoStream {
+    IoStream::connect(addr).await.expect("connect")
+}
+
+/// Reads one response from `stream` (`read_stream_body` in Tornado's tests): framed by
+/// Content-Length, chunked, or until close. `head_only` for HEAD requests.
+pub async fn read_response(stream: &IoStream, head_only: bool) -> Option<RawResponse> {
+    let head = stream.read_until(b"\r\n\r\n", Some(1 << 20)).await.ok()?;
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next()?.to_owned();
+    let status: u16 = status_line.split(' ').nth(1)?.parse().ok()?;
+    let mut headers = HeaderMap::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (n, v) = line.split_once(':')?;
+        headers.append(
+            http::HeaderName::from_bytes(n.trim().as_bytes()).ok()?,
+            HeaderValue::from_str(v.trim()).ok()?,
+        );
+    }
+    let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
+    let body = if no_body {
+        Bytes::new()
+    } else if let Some(cl) = headers.get("content-length") {
+        let n = parse_int(cl.as_bytes())? as usize;
+        stream.read_bytes(n, false).await.ok()?
+    } else if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"))
+    {
+        let mut body = Vec::new();
+        loop {
+            let line = stream.read_until(b"\r\n", Some(100)).await.ok()?;
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).ok()?, 16)
+                    .ok()?;
+            let data = stream.read_bytes(size + 2, false).await.ok()?;
+            body.extend_from_slice(&data[..size]);
+            if size == 0 {
+                break;
+            }
+        }
+        Bytes::from(body)
+    } else {
+        stream.read_until_close().await.ok()?
+    };
+    Some(RawResponse {
+        status,
+        status_line,
+        headers,
+        body,
+    })
+}
+
+/// Sends `request` on a new connection and reads one response; `None` if the server closed
+/// without answering.
+pub async fn raw(addr: SocketAddr, request: &[u8]) -> Option<RawResponse> {
+    let stream = connect(addr).await;
+    stream.write(request.to_vec()).await.ok()?;
+    let r = read_response(&stream, false).await;
+    stream.close(None);
+    r
+}
+
+/// Everything the server sends on a new connection after `request`, until it closes.
+pub async fn raw_all(addr: SocketAddr, request: &[u8]) -> Bytes {
+    let stream = connect(addr).await;
+    let _ = stream.write(request.to_vec()).await;
+    stream.read_until_close().await.unwrap_or_default()
+}
+
+pub fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap()
+}

@@ -1,0 +1,118 @@
+//! Hello world at the HTTP layer (no web framework), the program the benchmarks measure.
+//!
+//! ```sh
+//! cargo run --release --example hello_http -- --port 8888 [--threads N]
+//! ```
+//!
+//! * `GET /plaintext` → `200 text/plain` `Hello, World!`
+//! * `GET /json` → `200 application/json` `{"message":"Hello, World!"}`, serialized per
+//!   request
+//! * anything else → `404`
+
+use serde::Serialize;
+use tornado::http::header::{CONTENT_TYPE, DATE, HeaderMap, HeaderValue, SERVER};
+use tornado::http::{Method, StatusCode};
+use tornado::httpserver::{
+    HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
+    ServerConnection, StartLine, http_date,
+};
+use tornado::httputil::{HttpInputError, ResponseStartLine};
+use tornado::ioloop::IoLoop;
+use tornado::log::{GENERAL, enable_pretty_logging};
+
+#[path = "args.rs"]
+mod args;
+
+#[derive(Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+/// The application: a delegate of the HTTP layer, shared by every loop thread.
+struct Hello;
+
+/// One request: what it asks for, decided when its head arrives.
+struct HelloRequest {
+    connection: HttpConnection,
+    route: Route,
+}
+
+enum Route {
+    Plaintext,
+    Json,
+    NotFound,
+}
+
+impl HttpServerConnectionDelegate for Hello {
+    type Message = HelloRequest;
+
+    fn start_request(&self, _: &ServerConnection, connection: HttpConnection) -> HelloRequest {
+        HelloRequest {
+            connection,
+            route: Route::NotFound,
+        }
+    }
+}
+
+impl HttpMessageDelegate for HelloRequest {
+    async fn headers_received(
+        &mut self,
+        start_line: StartLine,
+        _headers: HeaderMap,
+    ) -> Result<(), HttpInputError> {
+        if let StartLine::Request(line) = start_line {
+            self.route = match (line.method, line.path.path()) {
+                (Method::GET, "/plaintext") => Route::Plaintext,
+                (Method::GET, "/json") => Route::Json,
+                _ => Route::NotFound,
+            };
+        }
+        Ok(())
+    }
+
+    async fn data_received(&mut self, _chunk: tornado::bytes::Bytes) -> Result<(), HttpInputError> {
+        Ok(())
+    }
+
+    async fn finish(&mut self) {
+        let json;
+        let (status, content_type, body): (StatusCode, &'static str, &[u8]) = match self.route {
+            Route::Plaintext => (StatusCode::OK, "text/plain", b"Hello, World!"),
+            Route::Json => {
+                json = serde_json::to_vec(&Message {
+                    message: "Hello, World!",
+                })
+                .unwrap_or_default();
+                (StatusCode::OK, "application/json", &json)
+            }
+            Route::NotFound => (StatusCode::NOT_FOUND, "text/plain", b"Not Found"),
+        };
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(SERVER, HeaderValue::from_static("tornado-rs"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(
+            tornado::http::header::CONTENT_LENGTH,
+            HeaderValue::from(body.len()),
+        );
+        headers.insert(DATE, http_date());
+        let c = &self.connection;
+        if c.write_headers(&ResponseStartLine::new(status), &headers, Some(body))
+            .is_ok()
+        {
+            let _ = c.finish();
+        }
+    }
+}
+
+fn main() -> std::io::Result<()> {
+    enable_pretty_logging(log::LevelFilter::Info);
+    let port: u16 = args::number("port", 8888);
+    let threads: usize = args::number("threads", 1);
+    let server = HttpServer::new(Hello);
+    let addrs = server.bind(port, tornado::tcpserver::BindOptions::new())?;
+    server.start(threads)?;
+    for a in &addrs {
+        log::info!(target: GENERAL, "Listening on http://{a} ({threads} thread(s))");
+    }
+    IoLoop::current().start()
+}
