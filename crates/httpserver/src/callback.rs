@@ -12,19 +12,21 @@ use crate::delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
 };
 use crate::http1::HttpConnection;
-use crate::httputil::{HttpInputError, RequestStartLine};
+use crate::httputil::{HttpInputError, ParseBodyConfig, RequestStartLine};
 use crate::request::HttpServerRequest;
 
 /// Adapts a function of a whole [`HttpServerRequest`] to the delegate interface: the body
 /// is read into memory, then the function is called.
 pub struct CallbackDelegate<F> {
     callback: Arc<F>,
+    config: Arc<ParseBodyConfig>,
 }
 
 impl<F> CallbackDelegate<F> {
-    pub(crate) fn new(callback: F) -> Self {
+    pub(crate) fn new(callback: F, config: ParseBodyConfig) -> Self {
         CallbackDelegate {
             callback: Arc::new(callback),
+            config: Arc::new(config),
         }
     }
 }
@@ -49,6 +51,7 @@ where
     ) -> Self::Message {
         CallbackMessage {
             callback: self.callback.clone(),
+            config: self.config.clone(),
             connection: request_conn,
             head: None,
             body: Body::Empty,
@@ -66,6 +69,7 @@ enum Body {
 /// The message delegate of [`CallbackDelegate`].
 pub struct CallbackMessage<F> {
     callback: Arc<F>,
+    config: Arc<ParseBodyConfig>,
     connection: HttpConnection,
     head: Option<(RequestStartLine, HeaderMap)>,
     body: Body,
@@ -122,7 +126,12 @@ where
             Body::One(b) => b,
             Body::Many(b) => b.freeze(),
         };
-        let request = HttpServerRequest::new(line, headers, body, self.connection.clone());
+        let mut request = HttpServerRequest::new(line, headers, body, self.connection.clone());
+        if let Err(e) = request.parse_body(&self.config) {
+            // Tornado's `_parse_body` raises here, which the connection answers with a 400.
+            self.connection.reject(&e);
+            return;
+        }
         (self.callback)(request).await;
     }
 }

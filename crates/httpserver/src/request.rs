@@ -6,12 +6,14 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HOST, HeaderMap, HeaderValue};
+use std::collections::HashMap;
+
+use http::header::{CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use crate::context::RequestContext;
 use crate::http1::HttpConnection;
-use crate::httputil::{RequestStartLine, RequestTarget, ResponseStartLine};
+use crate::httputil::{Arguments, Files, RequestStartLine, RequestTarget, ResponseStartLine};
 
 /// A request with its body read (`tornado.httputil.HTTPServerRequest`), as the callback of
 /// [`HttpServer::from_fn`](crate::HttpServer::from_fn) receives it. Its response is written
@@ -48,6 +50,25 @@ impl HttpServerRequest {
             finish: None,
             args: Default::default(),
         }
+    }
+
+    /// Parses a form body into `body_arguments` and `files` (`_parse_body`).
+    pub(crate) fn parse_body(
+        &mut self,
+        config: &crate::httputil::ParseBodyConfig,
+    ) -> Result<(), crate::httputil::HttpInputError> {
+        let Some(content_type) = self.headers.get(http::header::CONTENT_TYPE) else {
+            return Ok(());
+        };
+        let content_type = content_type.to_str().unwrap_or("");
+        crate::httputil::parse_body_arguments(
+            content_type,
+            &self.body,
+            &mut self.args.body,
+            &mut self.args.files,
+            Some(&self.headers),
+            config,
+        )
     }
 
     /// The method (`method`).
@@ -89,6 +110,35 @@ impl HttpServerRequest {
     /// The body (`body`), empty if there was none.
     pub fn body(&self) -> &Bytes {
         &self.body
+    }
+
+    /// The arguments of the query string (`query_arguments`): names to values, blank values
+    /// kept, `+` read as a space.
+    pub fn query_arguments(&self) -> &Arguments {
+        self.args.query(self.target.query())
+    }
+
+    /// The arguments of a `application/x-www-form-urlencoded` or `multipart/form-data` body
+    /// (`body_arguments`).
+    pub fn body_arguments(&self) -> &Arguments {
+        &self.args.body
+    }
+
+    /// Query and body arguments together, query first (`arguments`).
+    pub fn arguments(&self) -> &Arguments {
+        self.args.all(self.target.query())
+    }
+
+    /// The files of a `multipart/form-data` body, by field name (`files`).
+    pub fn files(&self) -> &Files {
+        &self.args.files
+    }
+
+    /// The cookies the client sent, by name; of repeated names the last wins, as with
+    /// Tornado's `SimpleCookie` (`cookies`).
+    pub fn cookies(&self) -> &HashMap<String, String> {
+        let header = self.headers.get(COOKIE).and_then(|v| v.to_str().ok());
+        self.args.cookies(header)
     }
 
     /// The client's IP (`remote_ip`): the peer's, or with `xheaders` the one a trusted proxy

@@ -1,5 +1,45 @@
-//! The arguments, files and cookies of a request, parsed when first asked for.
+//! The arguments, files and cookies of a request: the query's parsed when first asked for,
+//! the body's when the body is complete (so that a malformed one is answered with a 400 before
+//! the application runs, as in Tornado).
 
-/// Lazily parsed parts of a request.
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use crate::httputil::{Arguments, Files, parse_cookie, parse_qs_bytes};
+
+/// Parsed parts of a request.
 #[derive(Debug, Default)]
-pub(crate) struct RequestArgs {}
+pub(crate) struct RequestArgs {
+    query: OnceCell<Arguments>,
+    pub(crate) body: Arguments,
+    pub(crate) files: Files,
+    all: OnceCell<Arguments>,
+    cookies: OnceCell<HashMap<String, String>>,
+}
+
+impl RequestArgs {
+    pub(crate) fn query(&self, query: &str) -> &Arguments {
+        // The number of fields was checked when the request arrived (at most 1000), so
+        // parsing cannot fail on it.
+        self.query
+            .get_or_init(|| parse_qs_bytes(query.as_bytes(), true, None).unwrap_or_default())
+    }
+
+    pub(crate) fn all(&self, query: &str) -> &Arguments {
+        self.all.get_or_init(|| {
+            let mut all = self.query(query).clone();
+            for (k, v) in &self.body {
+                all.entry(k.clone()).or_default().extend(v.iter().cloned());
+            }
+            all
+        })
+    }
+
+    pub(crate) fn cookies(&self, header: Option<&str>) -> &HashMap<String, String> {
+        self.cookies.get_or_init(|| {
+            header
+                .map(|h| parse_cookie(h).into_iter().collect())
+                .unwrap_or_default()
+        })
+    }
+}

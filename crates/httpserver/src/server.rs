@@ -135,15 +135,15 @@ where
     /// A server that calls `callback` with each request, body read (Tornado's
     /// `HTTPServer(request_callback)`).
     pub fn from_fn(callback: F) -> Self {
-        HttpServer::with_settings(
-            CallbackDelegate::new(callback),
-            HttpServerSettings::default(),
-        )
+        HttpServer::from_fn_with(callback, HttpServerSettings::default())
     }
 
     /// [`from_fn`](HttpServer::from_fn) with settings.
     pub fn from_fn_with(callback: F, settings: HttpServerSettings) -> Self {
-        HttpServer::with_settings(CallbackDelegate::new(callback), settings)
+        HttpServer::with_settings(
+            CallbackDelegate::new(callback, settings.parse_body.clone()),
+            settings,
+        )
     }
 }
 

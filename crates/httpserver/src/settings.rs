@@ -10,6 +10,7 @@ use tornado_iostream::TlsServerOptions;
 use crate::http1::{
     DEFAULT_CHUNK_SIZE, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, HttpConnectionParameters,
 };
+use crate::httputil::ParseBodyConfig;
 
 /// 3600 s: Tornado's default `idle_connection_timeout`.
 pub const DEFAULT_IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -30,6 +31,7 @@ pub struct HttpServerSettings {
     pub(crate) body_timeout: Option<Duration>,
     pub(crate) max_body_size: u64,
     pub(crate) max_buffer_size: Option<usize>,
+    pub(crate) parse_body: ParseBodyConfig,
 }
 
 impl Default for HttpServerSettings {
@@ -48,6 +50,7 @@ impl Default for HttpServerSettings {
             body_timeout: None,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             max_buffer_size: None,
+            parse_body: ParseBodyConfig::default(),
         }
     }
 }
@@ -139,6 +142,14 @@ impl HttpServerSettings {
     /// larger of 100 MiB and what `max_header_size` and `chunk_size` need.
     pub fn max_buffer_size(mut self, bytes: usize) -> Self {
         self.max_buffer_size = Some(bytes);
+        self
+    }
+
+    /// Limits on form bodies parsed for [`HttpServer::from_fn`](crate::HttpServer::from_fn)
+    /// requests (Tornado's global `set_parse_body_config`). Default: 1000 urlencoded
+    /// arguments, 100 multipart parts, 10 KiB of headers per part.
+    pub fn parse_body_config(mut self, config: ParseBodyConfig) -> Self {
+        self.parse_body = config;
         self
     }
 

@@ -162,7 +162,9 @@ impl HttpClientConnection {
                     ReadError::Delegate(e) => {
                         log::error!(target: "application", "Uncaught exception in HTTP delegate: {e}");
                     }
-                    ReadError::Io(_) => {}
+                    ReadError::Io(e) => {
+                        log::debug!(target: "general", "connection lost while reading a response: {e}");
+                    }
                 }
                 // The delegate learns of the failure exactly once, whether or not it had seen
                 // the headers, so that a request never hangs.

@@ -298,6 +298,32 @@ impl HttpConnection {
         self.shared.stream.clone()
     }
 
+    /// Answers a malformed request as the connection does: log at info, a bare
+    /// `400 Bad Request`, and close.
+    pub(crate) fn reject(&self, e: &crate::httputil::HttpInputError) {
+        if self.check().is_err() {
+            return;
+        }
+        let ctx = self.context();
+        let from = ctx
+            .address
+            .map_or("unix socket".to_owned(), |a| a.to_string());
+        log::info!(target: "general", "Malformed HTTP message from {from}: {e}");
+        self.shared.req.borrow_mut().disconnect_on_finish = true;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("0"));
+        if self
+            .write_headers(
+                &ResponseStartLine::new(StatusCode::BAD_REQUEST),
+                &headers,
+                None,
+            )
+            .is_ok()
+        {
+            let _ = self.finish();
+        }
+    }
+
     /// Closes the connection (`close`).
     pub fn close(&self) {
         self.shared.stream.close(None);

@@ -14,8 +14,6 @@ pub(crate) enum Framing {
     Length(u64),
     /// `Transfer-Encoding: chunked`.
     Chunked,
-    /// Until the connection closes (responses only).
-    UntilClose,
 }
 
 /// A non-negative decimal integer: digits only, no sign, no spaces, no underscores

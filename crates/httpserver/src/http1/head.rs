@@ -225,7 +225,7 @@ mod tests {
         let bytes: Vec<&[u8]> = head.chunks(1).collect();
         assert_eq!(scan_all(&bytes), Some(head.len() - 4));
         assert_eq!(scan_all(&[b"GET / HTTP/1.0\n\nx"]), Some(16));
-        assert_eq!(scan_all(&[b"GET / HTTP/1.0\r\nA: b\n\r\n"]), Some(24));
+        assert_eq!(scan_all(&[b"GET / HTTP/1.0\r\nA: b\n\r\n"]), Some(23));
         assert_eq!(scan_all(&[b"GET / HTTP/1.1\r\nHost: a\r\n"]), None);
     }
 

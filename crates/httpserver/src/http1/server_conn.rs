@@ -175,7 +175,7 @@ fn validate_request(
                     "Multiple host headers not allowed: {host:?}"
                 )));
             }
-            if !is_valid_host(host) {
+            if !crate::httputil::is_valid_host(host) {
                 return Err(HttpInputError::new(format!(
                     "Invalid Host header: {host:?}"
                 )));
@@ -183,63 +183,14 @@ fn validate_request(
         }
         _ => {}
     }
-    let fields = 1 + memchr::memchr_iter(b'&', target.query().as_bytes()).count();
-    if fields > MAX_QUERY_ARGUMENTS {
+    // Tornado's limit on urlencoded arguments applies to query strings too (6.5.9).
+    let fields = crate::httputil::count_query_fields(target.query().as_bytes());
+    if fields > crate::httputil::ParseUrlEncodedConfig::default().max_arguments {
         return Err(HttpInputError::new(
             "Invalid query string: Max number of fields exceeded",
         ));
     }
     Ok(())
-}
-
-/// Tornado's limit on query arguments (`ParseUrlEncodedConfig.max_arguments`, applied to
-/// query strings since 6.5.9).
-const MAX_QUERY_ARGUMENTS: usize = 1000;
-
-/// Tornado's `_ABNF.host`: RFC 3986's host (simplified as Tornado does: brackets and colons
-/// allowed anywhere) and an optional port, that is unreserved characters, sub-delimiters,
-/// percent escapes, `[`, `]` and `:` only. So no whitespace, no `/`, no `@`.
-fn is_valid_host(host: &str) -> bool {
-    let b = host.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                    && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-                {
-                    return false;
-                }
-                i += 3;
-            }
-            c if c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    b'-' | b'.'
-                        | b'_'
-                        | b'~'
-                        | b'!'
-                        | b'$'
-                        | b'&'
-                        | b'\''
-                        | b'('
-                        | b')'
-                        | b'*'
-                        | b'+'
-                        | b','
-                        | b';'
-                        | b'='
-                        | b'['
-                        | b']'
-                        | b':'
-                ) =>
-            {
-                i += 1;
-            }
-            _ => return false,
-        }
-    }
-    true
 }
 
 /// Delivers body pieces to the delegate, unless the response is already finished (then the
@@ -496,7 +447,7 @@ async fn read_body<M: HttpMessageDelegate>(
     let mut sink = Sink { msg, shared };
     let read = async {
         match framing {
-            Framing::Empty | Framing::UntilClose => Ok(()),
+            Framing::Empty => Ok(()),
             Framing::Length(n) => read_fixed_body(stream, n, chunk_size, &mut sink).await,
             Framing::Chunked => read_chunked_body(stream, max_body, chunk_size, &mut sink).await,
         }

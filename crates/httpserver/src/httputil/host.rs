@@ -1,0 +1,156 @@
+//! The parts of a netloc: [`split_host_and_port`], [`is_valid_host`] and
+//! [`encode_username_password`].
+
+/// Splits `host:port` (Tornado's `split_host_and_port`, the regex `^(.+):(\d+)$`).
+///
+/// The split is at the last `:` when digits, and only digits, follow it and something
+/// precedes it; otherwise the whole of `netloc` is the host. So `[::1]:8080` is `[::1]` and
+/// 8080, and a bare `::1` is `:` and 1, as in Tornado. (As in Python's `$`, one trailing
+/// newline is allowed after the port and dropped.)
+///
+/// # Differences from Tornado
+///
+/// Python's port is any integer; a port that doesn't fit in a `u16` is `None` here, with
+/// the host split off all the same (so a Host header's host name is what Tornado computes).
+/// Python's `\d` also matches non-ASCII digits, which a Host header can't contain.
+///
+/// # Examples
+///
+/// ```
+/// use tornado_httpserver::httputil::split_host_and_port;
+///
+/// assert_eq!(split_host_and_port("example.com:8080"), ("example.com".to_owned(), Some(8080)));
+/// assert_eq!(split_host_and_port("[::1]"), ("[::1]".to_owned(), None));
+/// ```
+pub fn split_host_and_port(netloc: &str) -> (String, Option<u16>) {
+    let whole = || (netloc.to_owned(), None);
+    let line = netloc.strip_suffix('\n').unwrap_or(netloc);
+    // Python's `.` does not match a newline.
+    if line.contains('\n') {
+        return whole();
+    }
+    let Some((host, port)) = line.rsplit_once(':') else {
+        return whole();
+    };
+    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return whole();
+    }
+    (host.to_owned(), port.parse().ok())
+}
+
+/// `true` if `host` is acceptable in a `Host` header (Tornado's `_ABNF.host`, checked when a
+/// request is created; a failure is a 400).
+///
+/// Tornado simplifies RFC 3986's `uri-host [":" port]`: any sequence of unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`), sub-delims (`! $ & ' ( ) * + , ; =`), `%XX` escapes
+/// and `[` `]` `:` anywhere. So IP literals, IPv4 addresses, names and ports all pass, as
+/// does the empty string (an empty Host is allowed when the target has no authority);
+/// whitespace, `/`, `@`, `%` without two hex digits and non-ASCII characters do not. Commas
+/// pass here: Tornado rejects them in a separate check, as a sign of several Host headers.
+///
+/// # Examples
+///
+/// ```
+/// use tornado_httpserver::httputil::is_valid_host;
+///
+/// assert!(is_valid_host("example.com:8080"));
+/// assert!(is_valid_host("[::1]:80"));
+/// assert!(!is_valid_host("a b"));
+/// assert!(!is_valid_host("user@example.com"));
+/// ```
+pub fn is_valid_host(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => i += 1,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' => i += 1,
+            b'[' | b']' | b':' => i += 1,
+            b'%' if bytes.len() > i + 2
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                i += 3
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Encodes credentials for HTTP basic authentication as `username:password` (Tornado's
+/// `encode_username_password`); the caller base64-encodes the UTF-8 bytes.
+///
+/// # Differences from Tornado
+///
+/// Tornado first normalises text arguments to Unicode NFC (as RFC 7617 asks); that needs
+/// Unicode tables this crate does not carry, so callers with non-ASCII credentials should
+/// normalise them first. Tornado returns bytes; a `String` is those bytes, as UTF-8.
+///
+/// # Examples
+///
+/// ```
+/// use tornado_httpserver::httputil::encode_username_password;
+///
+/// assert_eq!(encode_username_password("Aladdin", "open sesame"), "Aladdin:open sesame");
+/// ```
+pub fn encode_username_password(username: &str, password: &str) -> String {
+    format!("{username}:{password}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_like_python() {
+        // Outputs of Tornado 6.6.1's `split_host_and_port`.
+        let cases: &[(&str, &str, Option<u16>)] = &[
+            ("host", "host", None),
+            ("host:80", "host", Some(80)),
+            ("host:", "host:", None),
+            (":80", ":80", None),
+            ("[::1]:8080", "[::1]", Some(8080)),
+            ("::1", ":", Some(1)),
+            ("h:8x", "h:8x", None),
+            ("h:80\n", "h", Some(80)),
+            ("h\n:80", "h\n:80", None),
+            ("h:99999", "h", None),
+        ];
+        for (netloc, host, port) in cases {
+            assert_eq!(
+                split_host_and_port(netloc),
+                (host.to_string(), *port),
+                "{netloc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_like_python() {
+        // `bool(_ABNF.host.fullmatch(h))` in Tornado 6.6.1.
+        let cases = [
+            ("", true),
+            ("a", true),
+            ("a:80", true),
+            ("[::1]:80", true),
+            ("a b", false),
+            ("a%2", false),
+            ("a%zz", false),
+            ("a%41", true),
+            ("\u{e9}", false),
+            ("a,b", true),
+            ("a/b", false),
+            ("a@b", false),
+            ("a:b:c", true),
+            ("a\n", false),
+            ("%", false),
+            ("%%41", false),
+            ("a\t", false),
+            ("!$&'()*+;=-._~", true),
+        ];
+        for (host, valid) in cases {
+            assert_eq!(is_valid_host(host), valid, "{host:?}");
+        }
+    }
+}
