@@ -1,7 +1,10 @@
 //! Command-line flags shared by the examples (`--port N` and friends); no parser crate.
 
+// Each example includes this file and uses only some of it.
+#![allow(dead_code)]
+
 /// The value of `--name VALUE` or `--name=VALUE`, if given.
-pub fn flag(name: &str) -> Option<String> {
+pub(crate) fn flag(name: &str) -> Option<String> {
     let mut args = std::env::args().skip(1);
     let long = format!("--{name}");
     while let Some(a) = args.next() {
@@ -16,13 +19,13 @@ pub fn flag(name: &str) -> Option<String> {
 }
 
 /// `true` if `--name` is given.
-pub fn switch(name: &str) -> bool {
+pub(crate) fn switch(name: &str) -> bool {
     let long = format!("--{name}");
     std::env::args().skip(1).any(|a| a == long)
 }
 
 /// `--name N` as a number, or `default`; exits with a message on a bad value.
-pub fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
+pub(crate) fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
     match flag(name) {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|_| {

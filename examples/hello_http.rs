@@ -10,11 +10,11 @@
 //! * anything else → `404`
 
 use serde::Serialize;
-use tornado::http::header::{CONTENT_TYPE, DATE, HeaderMap, HeaderValue, SERVER};
+use tornado::http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderMap, HeaderValue};
 use tornado::http::{Method, StatusCode};
 use tornado::httpserver::{
     HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
-    ServerConnection, StartLine, http_date,
+    ServerConnection, StartLine, content_length, http_date,
 };
 use tornado::httputil::{HttpInputError, ResponseStartLine};
 use tornado::ioloop::IoLoop;
@@ -87,13 +87,11 @@ impl HttpMessageDelegate for HelloRequest {
             }
             Route::NotFound => (StatusCode::NOT_FOUND, "text/plain", b"Not Found"),
         };
-        let mut headers = HeaderMap::with_capacity(4);
-        headers.insert(SERVER, HeaderValue::from_static("tornado-rs"));
+        // The headers hyper's hello world sends; `content_length` and `http_date` make their
+        // values without allocating.
+        let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        headers.insert(
-            tornado::http::header::CONTENT_LENGTH,
-            HeaderValue::from(body.len()),
-        );
+        headers.insert(CONTENT_LENGTH, content_length(body.len() as u64));
         headers.insert(DATE, http_date());
         let c = &self.connection;
         if c.write_headers(&ResponseStartLine::new(status), &headers, Some(body))

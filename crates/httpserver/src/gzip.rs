@@ -236,7 +236,6 @@ impl fmt::Debug for GzipDecompressor {
 /// counts decompressed bytes, so a small bomb cannot expand past it.
 pub(crate) struct GzipDelegate<M> {
     inner: M,
-    enabled: bool,
     chunk_size: usize,
     max_body_size: u64,
     decompressed: u64,
@@ -246,10 +245,9 @@ pub(crate) struct GzipDelegate<M> {
 static X_CONSUMED: HeaderName = HeaderName::from_static("x-consumed-content-encoding");
 
 impl<M: HttpMessageDelegate> GzipDelegate<M> {
-    pub(crate) fn new(inner: M, enabled: bool, chunk_size: usize, max_body_size: u64) -> Self {
+    pub(crate) fn new(inner: M, chunk_size: usize, max_body_size: u64) -> Self {
         GzipDelegate {
             inner,
-            enabled,
             chunk_size,
             max_body_size,
             decompressed: 0,
@@ -264,10 +262,9 @@ impl<M: HttpMessageDelegate> HttpMessageDelegate for GzipDelegate<M> {
         start_line: StartLine,
         mut headers: HeaderMap,
     ) -> Result<(), HttpInputError> {
-        if self.enabled
-            && headers
-                .get(CONTENT_ENCODING)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
+        if headers
+            .get(CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
         {
             self.decoder = Some(GzipDecompressor::new());
             if let Some(v) = headers.remove(CONTENT_ENCODING) {

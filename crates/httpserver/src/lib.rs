@@ -4,9 +4,9 @@
 
 mod callback;
 mod context;
-mod date;
 mod delegate;
 mod gzip;
+mod header_values;
 pub mod http1;
 pub mod httputil;
 mod request;
@@ -16,7 +16,7 @@ mod settings;
 
 pub use callback::{CallbackDelegate, CallbackMessage};
 pub use context::RequestContext;
-pub use date::http_date;
+pub use header_values::{content_length, http_date};
 pub use delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
 };

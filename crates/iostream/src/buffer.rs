@@ -139,6 +139,17 @@ impl WriteBuffer {
         n
     }
 
+    /// Everything queued, if it is all in one buffer.
+    pub(crate) fn only_buffer(&self) -> Option<&[u8]> {
+        if self.chunks.is_empty() {
+            Some(&self.tail)
+        } else if self.tail.is_empty() && self.chunks.len() == 1 {
+            self.chunks.front().map(|c| &c[..])
+        } else {
+            None
+        }
+    }
+
     /// The front of the queue as one slice (for transports that take one buffer).
     pub(crate) fn front(&self) -> &[u8] {
         match self.chunks.front() {

@@ -27,6 +27,18 @@ impl Socket {
         }
     }
 
+    pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => (&*s).write(buf),
+            Socket::Unix(s) => (&*s).write(buf),
+            Socket::PipeWriter(p) => (&*p).write(buf),
+            Socket::PipeReader(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "cannot write to the read end of a pipe",
+            )),
+        }
+    }
+
     pub(crate) fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Socket::Tcp(s) => (&*s).write_vectored(bufs),

@@ -119,7 +119,11 @@ pub(crate) fn read_plain(
 pub(crate) fn flush_plain(s: &Socket, wbuf: &mut WriteBuffer) -> io::Result<FlushProgress> {
     let mut progress = FlushProgress::default();
     while !wbuf.is_empty() {
-        let result = {
+        let result = if let Some(only) = wbuf.only_buffer() {
+            // The usual case (one response, or pipelined ones copied together): a plain
+            // `write`, without setting up an iovec array.
+            s.write(only).map(|w| (w, only.len()))
+        } else {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
             let n = wbuf.io_slices(&mut slices);
             let total: usize = slices[..n].iter().map(|s| s.len()).sum();

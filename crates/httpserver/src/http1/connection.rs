@@ -123,29 +123,32 @@ impl HttpConnection {
             || code == StatusCode::NOT_MODIFIED
             || code.is_informational();
         let head = req.method == Method::HEAD;
-        let has_length = headers.contains_key(CONTENT_LENGTH);
+        // One pass over the headers for the two the framing depends on (cheaper than two
+        // lookups in the map for the few headers a response has).
+        let mut length = None;
+        let mut connection_close = false;
+        for (name, value) in headers {
+            if name == CONTENT_LENGTH {
+                length.get_or_insert(value);
+            } else if name == CONNECTION {
+                connection_close = value.as_bytes().eq_ignore_ascii_case(b"close");
+            }
+        }
         req.chunking_output =
-            req.version == Version::HTTP_11 && !head && !bodyless_status && !has_length;
+            req.version == Version::HTTP_11 && !head && !bodyless_status && length.is_none();
         let framing = FramingHeaders {
             close: req.version == Version::HTTP_11 && req.disconnect_on_finish,
             keep_alive: req.version == Version::HTTP_10 && req.asked_keep_alive,
             chunked: req.chunking_output,
         };
-        if framing.keep_alive
-            && headers
-                .get(CONNECTION)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
-        {
+        if framing.keep_alive && connection_close {
             // The application asked to close: it wins (and the connection closes).
             req.disconnect_on_finish = true;
         }
         req.expected_remaining = if head || code == StatusCode::NOT_MODIFIED {
             Some(0)
-        } else if has_length {
-            let v = headers
-                .get(CONTENT_LENGTH)
-                .map(|v| v.as_bytes())
-                .unwrap_or(b"");
+        } else if let Some(v) = length {
+            let v = v.as_bytes();
             Some(parse_int(v).ok_or_else(|| {
                 HttpOutputError::new(format!(
                     "invalid Content-Length in response: {:?}",

@@ -1,10 +1,14 @@
 //! Reading a message head: where it ends, and parsing it with httparse into `http` types
 //! without copying header values.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, HeaderName, HeaderValue,
+    TRANSFER_ENCODING,
+};
 use http::{Method, StatusCode, Version};
 
 use crate::httputil::HttpInputError;
@@ -43,13 +47,72 @@ impl HeadScanner {
     }
 }
 
+/// What a single `Connection` header says (several of them say nothing Tornado recognizes:
+/// it compares their comma-joined values with `close` and `keep-alive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ConnectionToken {
+    /// No `Connection` header.
+    #[default]
+    Absent,
+    /// `close`, in any case.
+    Close,
+    /// `keep-alive`, in any case.
+    KeepAlive,
+    /// Anything else, or more than one header.
+    Other,
+}
+
+/// What the connection needs to know of a head's headers, noted while the header map is
+/// built, so that serving a request needs no lookups in the map.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadFacts {
+    /// How many `Host` headers (saturating) and where the first one's value is in the head.
+    pub(crate) hosts: u8,
+    pub(crate) host: Range<usize>,
+    pub(crate) connection: ConnectionToken,
+    /// A `Content-Length` or `Transfer-Encoding` is present: the body's framing must be
+    /// worked out from the map.
+    pub(crate) framed: bool,
+    /// A single `Expect: 100-continue` (in any case).
+    pub(crate) expect_continue: bool,
+}
+
+impl HeadFacts {
+    fn note(&mut self, name: &HeaderName, value: &[u8], range: Range<usize>) {
+        if name == HOST {
+            if self.hosts == 0 {
+                self.host = range;
+            }
+            self.hosts = self.hosts.saturating_add(1);
+        } else if name == CONNECTION {
+            self.connection = match self.connection {
+                ConnectionToken::Absent if value.eq_ignore_ascii_case(b"close") => {
+                    ConnectionToken::Close
+                }
+                ConnectionToken::Absent if value.eq_ignore_ascii_case(b"keep-alive") => {
+                    ConnectionToken::KeepAlive
+                }
+                _ => ConnectionToken::Other,
+            };
+        } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            self.framed = true;
+        } else if name == EXPECT {
+            // A second `Expect` cancels the first (their joined value is not `100-continue`).
+            self.expect_continue = !self.expect_continue && value.eq_ignore_ascii_case(b"100-continue");
+        }
+    }
+}
+
 /// A parsed request head. Header values (and the target) share the head's buffer.
 #[derive(Debug)]
 pub(crate) struct RequestHead {
+    /// The whole head (what [`HeadFacts`]' ranges refer to).
+    pub(crate) raw: Bytes,
     pub(crate) method: Method,
     pub(crate) target: Bytes,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
+    pub(crate) facts: HeadFacts,
 }
 
 /// A parsed response head.
@@ -90,16 +153,19 @@ fn is_empty_head(head: &[u8]) -> bool {
 fn build_headers(
     head: &Bytes,
     parsed: &[httparse::Header<'_>],
-) -> Result<HeaderMap, HttpInputError> {
+) -> Result<(HeaderMap, HeadFacts), HttpInputError> {
     let mut headers = HeaderMap::with_capacity(parsed.len());
+    let mut facts = HeadFacts::default();
     for h in parsed {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| HttpInputError::new("invalid header name"))?;
-        let value = HeaderValue::from_maybe_shared(head.slice(range_of(head, h.value)))
+        let range = range_of(head, h.value);
+        facts.note(&name, h.value, range.clone());
+        let value = HeaderValue::from_maybe_shared(head.slice(range))
             .map_err(|_| HttpInputError::new("invalid character in header value"))?;
         headers.append(name, value);
     }
-    Ok(headers)
+    Ok((headers, facts))
 }
 
 /// Number of header lines in a head, for the rare head with more than `STACK_HEADERS`.
@@ -112,9 +178,10 @@ pub(crate) fn parse_request_head(head: Bytes) -> Result<RequestHead, HttpInputEr
     if is_empty_head(&head) {
         return Err(HttpInputError::new("Malformed HTTP request line"));
     }
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    let mut req = httparse::Request::new(&mut stack);
-    match req.parse(&head) {
+    // Uninitialized: httparse writes the slots it fills, and no time goes into the others.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    match req.parse_with_uninit_headers(&head, &mut stack) {
         Ok(httparse::Status::Complete(_)) => request_from(&head, &req),
         Ok(httparse::Status::Partial) => Err(HttpInputError::new("Malformed HTTP request line")),
         Err(httparse::Error::TooManyHeaders) => {
@@ -146,11 +213,14 @@ fn request_from(
     } else {
         Version::HTTP_11
     };
+    let (headers, facts) = build_headers(head, req.headers)?;
     Ok(RequestHead {
+        raw: head.clone(),
         method,
         target: head.slice(range_of(head, path.as_bytes())),
         version,
-        headers: build_headers(head, req.headers)?,
+        headers,
+        facts,
     })
 }
 
@@ -192,7 +262,7 @@ fn response_from(
         },
         code,
         reason: head.slice(range_of(head, reason.as_bytes())),
-        headers: build_headers(head, resp.headers)?,
+        headers: build_headers(head, resp.headers)?.0,
     })
 }
 

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CONNECTION, EXPECT, HOST, HeaderMap};
+use http::HeaderMap;
 use http::{Method, Version};
 use tornado_ioloop::{IoLoop, Sleep};
 use tornado_iostream::IoStream;
@@ -20,7 +20,7 @@ use tornado_iostream::IoStream;
 use super::body::{BodyError, BodySink, read_chunked_body, read_fixed_body};
 use super::connection::{HttpConnection, RequestState, Shared};
 use super::framing::{Framing, request_framing};
-use super::head::{HeadScanner, parse_request_head};
+use super::head::{ConnectionToken, HeadFacts, HeadScanner, RequestHead, parse_request_head};
 use super::params::HttpConnectionParameters;
 use crate::context::RequestContext;
 use crate::delegate::{
@@ -137,58 +137,52 @@ fn can_keep_alive(
     params: &HttpConnectionParameters,
     method: &Method,
     version: Version,
-    headers: &HeaderMap,
+    facts: &HeadFacts,
 ) -> bool {
     if params.no_keep_alive {
         return false;
     }
-    let conn = headers.get(CONNECTION).map(|v| v.as_bytes());
     if version == Version::HTTP_11 {
-        return !conn.is_some_and(|v| v.eq_ignore_ascii_case(b"close"));
+        return facts.connection != ConnectionToken::Close;
     }
-    let framed = headers.contains_key(http::header::CONTENT_LENGTH)
-        || headers.contains_key(http::header::TRANSFER_ENCODING)
-        || *method == Method::HEAD
-        || *method == Method::GET;
-    framed && conn.is_some_and(|v| v.eq_ignore_ascii_case(b"keep-alive"))
+    let framed = facts.framed || *method == Method::HEAD || *method == Method::GET;
+    framed && facts.connection == ConnectionToken::KeepAlive
 }
 
 /// The Host checks Tornado makes when it builds a request: required on HTTP/1.1 (1.0 gets
 /// `127.0.0.1`), one at most, and well-formed; and at most 1000 query arguments.
-fn validate_request(
-    version: Version,
-    target: &RequestTarget,
-    headers: &HeaderMap,
-) -> Result<(), HttpInputError> {
-    let mut hosts = headers.get_all(HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (None, _) if version == Version::HTTP_11 => {
+fn validate_request(head: &RequestHead) -> Result<(), HttpInputError> {
+    let facts = &head.facts;
+    match facts.hosts {
+        0 if head.version == Version::HTTP_11 => {
             return Err(HttpInputError::new("Missing Host header"));
         }
-        (Some(_), Some(_)) => {
-            return Err(HttpInputError::new("Multiple host headers not allowed"));
-        }
-        (Some(host), None) => {
-            let host = host.to_str().unwrap_or("\u{fffd}");
-            if host.contains(',') {
+        0 => {}
+        1 => {
+            let host = &head.raw[facts.host.clone()];
+            if memchr::memchr(b',', host).is_some() {
+                let host = String::from_utf8_lossy(host);
                 return Err(HttpInputError::new(format!(
                     "Multiple host headers not allowed: {host:?}"
                 )));
             }
-            if !crate::httputil::is_valid_host(host) {
+            if !crate::httputil::is_valid_host_bytes(host) {
+                let host = String::from_utf8_lossy(host);
                 return Err(HttpInputError::new(format!(
                     "Invalid Host header: {host:?}"
                 )));
             }
         }
-        _ => {}
+        _ => return Err(HttpInputError::new("Multiple host headers not allowed")),
     }
     // Tornado's limit on urlencoded arguments applies to query strings too (6.5.9).
-    let fields = crate::httputil::count_query_fields(target.query().as_bytes());
-    if fields > crate::httputil::ParseUrlEncodedConfig::default().max_arguments {
-        return Err(HttpInputError::new(
-            "Invalid query string: Max number of fields exceeded",
-        ));
+    if let Some(q) = head.target.iter().position(|b| *b == b'?') {
+        let fields = crate::httputil::count_query_fields(&head.target[q + 1..]);
+        if fields > crate::httputil::ParseUrlEncodedConfig::default().max_arguments {
+            return Err(HttpInputError::new(
+                "Invalid query string: Max number of fields exceeded",
+            ));
+        }
     }
     Ok(())
 }
@@ -299,53 +293,91 @@ async fn serve_one<D: HttpServerConnectionDelegate>(
         Ok(h) => h,
         Err(e) => return bad_request(stream, base, &e).await,
     };
-    let Some(target) = RequestTarget::from_bytes(head.target) else {
-        let e = HttpInputError::new("Malformed HTTP request line");
-        return bad_request(stream, base, &e).await;
-    };
-    if let Err(e) = validate_request(head.version, &target, &head.headers) {
+    if let Err(e) = validate_request(&head) {
         return bad_request(stream, base, &e).await;
     }
-    let headers = head.headers;
+    // Framing is checked before the delegate sees the message, except the size limit, which
+    // the delegate may change (`set_max_body_size` from a streaming handler's `prepare`).
+    let framing = if head.facts.framed {
+        match request_framing(&head.headers, u64::MAX) {
+            Ok(f) => f,
+            Err(e) => return bad_request(stream, base, &e).await,
+        }
+    } else {
+        Framing::Empty
+    };
+    let RequestHead {
+        method,
+        target,
+        version,
+        headers,
+        facts,
+        ..
+    } = head;
     let context = match &config.xheaders {
         Some(trusted) => base.with_xheaders(&headers, trusted),
         None => base.clone(),
     };
-    let keep_alive = can_keep_alive(params, &head.method, head.version, &headers);
-    let asked_keep_alive = head.version == Version::HTTP_10
-        && headers
-            .get(CONNECTION)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"keep-alive"));
-    let expect_continue = headers
-        .get(EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let keep_alive = can_keep_alive(params, &method, version, &facts);
+    let asked_keep_alive =
+        version == Version::HTTP_10 && facts.connection == ConnectionToken::KeepAlive;
     shared.generation.set(shared.generation.get() + 1);
     shared.req.borrow_mut().begin(
-        head.method.clone(),
-        head.version,
+        method.clone(),
+        version,
         asked_keep_alive,
         !keep_alive,
         context,
         params,
     );
     *shared.close_callback.borrow_mut() = None;
-    let mut msg = crate::gzip::GzipDelegate::new(
-        delegate.start_request(server_conn, HttpConnection::new(shared.clone())),
-        params.decompress,
-        params.chunk_size,
-        params.max_body_size,
-    );
+    let msg = delegate.start_request(server_conn, HttpConnection::new(shared.clone()));
     let start_line = StartLine::Request(RequestStartLine {
-        method: head.method,
-        path: target,
-        version: head.version,
+        method,
+        // httparse hands out the target as a `str`: it is UTF-8.
+        path: RequestTarget::from_utf8_unchecked_bytes(target),
+        version,
     });
-    // Framing is checked before the delegate sees the message, except the size limit, which
-    // the delegate may change (`set_max_body_size` from a streaming handler's `prepare`).
-    let framing = match request_framing(&headers, u64::MAX) {
-        Ok(f) => f,
-        Err(e) => return bad_request(stream, base, &e).await,
+    let request = Request {
+        start_line,
+        headers,
+        framing,
+        expect_continue: facts.expect_continue,
     };
+    // Two instances of `deliver`, so that a server without `decompress_request` pays nothing
+    // for the gzip layer.
+    if params.decompress {
+        let msg = crate::gzip::GzipDelegate::new(msg, params.chunk_size, params.max_body_size);
+        deliver(msg, request, shared, base, params).await
+    } else {
+        deliver(msg, request, shared, base, params).await
+    }
+}
+
+/// A request whose head was read and checked, on its way to its delegate.
+struct Request {
+    start_line: StartLine,
+    headers: HeaderMap,
+    framing: Framing,
+    expect_continue: bool,
+}
+
+/// Hands a request to its message delegate: the head, the body, then `finish`; and waits
+/// for the response to finish. `false` when the connection must not go on.
+async fn deliver<M: HttpMessageDelegate>(
+    mut msg: M,
+    request: Request,
+    shared: &Rc<Shared>,
+    base: &RequestContext,
+    params: &HttpConnectionParameters,
+) -> bool {
+    let stream = &shared.stream;
+    let Request {
+        start_line,
+        headers,
+        framing,
+        expect_continue,
+    } = request;
     if let Err(e) = msg.headers_received(start_line, headers).await {
         msg.on_connection_close();
         return bad_request(stream, base, &e).await;
@@ -356,20 +388,24 @@ async fn serve_one<D: HttpServerConnectionDelegate>(
     if expect_continue && !shared.req.borrow().write_finished {
         let _ = stream.write(&b"HTTP/1.1 100 (Continue)\r\n\r\n"[..]);
     }
-    let (max_body, body_timeout) = {
-        let req = shared.req.borrow();
-        (req.max_body_size, req.body_timeout)
+    let body = if framing == Framing::Empty {
+        Ok(())
+    } else {
+        let (max_body, body_timeout) = {
+            let req = shared.req.borrow();
+            (req.max_body_size, req.body_timeout)
+        };
+        read_body(
+            stream,
+            framing,
+            max_body,
+            params.chunk_size,
+            &mut msg,
+            shared,
+            body_timeout,
+        )
+        .await
     };
-    let body = read_body(
-        stream,
-        framing,
-        max_body,
-        params.chunk_size,
-        &mut msg,
-        shared,
-        body_timeout,
-    )
-    .await;
     match body {
         Ok(()) => {}
         Err(BodyError::Input(e)) => {

@@ -23,11 +23,41 @@ pub(crate) struct FramingHeaders {
 /// Writes `name` in canonical case (`content-type` → `Content-Type`): the `http` crate keeps
 /// names lower-case, Tornado writes them as `HTTPHeaders` normalizes them.
 pub(crate) fn put_canonical_name(buf: &mut BytesMut, name: &HeaderName) {
-    let mut upper = true;
-    for &b in name.as_str().as_bytes() {
-        buf.put_u8(if upper { b.to_ascii_uppercase() } else { b });
-        upper = b == b'-';
+    if let Some(canonical) = common_canonical(name.as_str()) {
+        buf.put_slice(canonical.as_bytes());
+        return;
     }
+    let start = buf.len();
+    buf.put_slice(name.as_str().as_bytes());
+    let mut upper = true;
+    for b in &mut buf[start..] {
+        if upper {
+            b.make_ascii_uppercase();
+        }
+        upper = *b == b'-';
+    }
+}
+
+/// The canonical case of the headers most responses carry, spelled out, so that writing
+/// them is one copy (a test checks each against the general rule).
+fn common_canonical(lower: &str) -> Option<&'static str> {
+    Some(match lower {
+        "date" => "Date",
+        "etag" => "Etag",
+        "vary" => "Vary",
+        "server" => "Server",
+        "expires" => "Expires",
+        "location" => "Location",
+        "set-cookie" => "Set-Cookie",
+        "connection" => "Connection",
+        "content-type" => "Content-Type",
+        "cache-control" => "Cache-Control",
+        "last-modified" => "Last-Modified",
+        "content-length" => "Content-Length",
+        "content-encoding" => "Content-Encoding",
+        "transfer-encoding" => "Transfer-Encoding",
+        _ => return None,
+    })
 }
 
 /// Writes a status line and the headers, ending with the empty line.
@@ -172,6 +202,38 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn common_names_follow_the_general_rule() {
+        for name in [
+            "date",
+            "etag",
+            "vary",
+            "server",
+            "expires",
+            "location",
+            "set-cookie",
+            "connection",
+            "content-type",
+            "cache-control",
+            "last-modified",
+            "content-length",
+            "content-encoding",
+            "transfer-encoding",
+        ] {
+            let canonical = common_canonical(name).unwrap();
+            let mut general = String::new();
+            let mut upper = true;
+            for c in name.chars() {
+                general.push(if upper { c.to_ascii_uppercase() } else { c });
+                upper = c == '-';
+            }
+            assert_eq!(canonical, general);
+        }
+        let mut buf = BytesMut::new();
+        put_canonical_name(&mut buf, &HeaderName::from_static("x-a-b"));
+        assert_eq!(&buf[..], b"X-A-B");
     }
 
     #[test]

@@ -59,20 +59,38 @@ pub fn split_host_and_port(netloc: &str) -> (String, Option<u16>) {
 /// assert!(!is_valid_host("user@example.com"));
 /// ```
 pub fn is_valid_host(host: &str) -> bool {
-    let bytes = host.as_bytes();
+    is_valid_host_bytes(host.as_bytes())
+}
+
+/// Bytes a host may contain as they are: RFC 3986's `unreserved`, `sub-delims`, and the
+/// `[`, `]` and `:` of IP literals and ports. (`%` starts a percent-escape.)
+const HOST_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=[]:";
+    let mut i = 0;
+    while i < allowed.len() {
+        t[allowed[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// [`is_valid_host`] on bytes (a `Host` header's value need not be UTF-8; if it is not, it
+/// is not valid).
+pub(crate) fn is_valid_host_bytes(bytes: &[u8]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => i += 1,
-            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' => i += 1,
-            b'[' | b']' | b':' => i += 1,
-            b'%' if bytes.len() > i + 2
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit() =>
-            {
-                i += 3
-            }
-            _ => return false,
+        let b = bytes[i];
+        if HOST_BYTE[b as usize] {
+            i += 1;
+        } else if b == b'%'
+            && bytes.len() > i + 2
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
+            i += 3;
+        } else {
+            return false;
         }
     }
     true

@@ -26,6 +26,13 @@ impl RequestTarget {
         Some(RequestTarget(target))
     }
 
+    /// A target the caller knows to be UTF-8 (httparse hands targets out as `str`). Were it
+    /// not, [`as_str`](Self::as_str) would return `""`: never unsound, only wrong.
+    pub(crate) fn from_utf8_unchecked_bytes(target: Bytes) -> Self {
+        debug_assert!(std::str::from_utf8(&target).is_ok());
+        RequestTarget(target)
+    }
+
     /// The whole target.
     pub fn as_str(&self) -> &str {
         // Checked to be UTF-8 when made.
@@ -34,13 +41,16 @@ impl RequestTarget {
 
     /// The part before the first `?` (Tornado's `path`).
     pub fn path(&self) -> &str {
-        let s = self.as_str();
-        s.split_once('?').map_or(s, |(p, _)| p)
+        let end = memchr::memchr(b'?', &self.0).unwrap_or(self.0.len());
+        std::str::from_utf8(&self.0[..end]).unwrap_or_default()
     }
 
     /// The part after the first `?`, or `""` (Tornado's `query`).
     pub fn query(&self) -> &str {
-        self.as_str().split_once('?').map_or("", |(_, q)| q)
+        match memchr::memchr(b'?', &self.0) {
+            Some(q) => std::str::from_utf8(&self.0[q + 1..]).unwrap_or_default(),
+            None => "",
+        }
     }
 }
 

@@ -1,0 +1,96 @@
+//! Header values every response carries, made cheaply: the `Date` (formatted once per
+//! second per thread) and the `Content-Length` (small ones without formatting or
+//! allocating).
+
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+
+thread_local! {
+    /// (second since the epoch, its IMF-fixdate).
+    static CACHE: RefCell<(u64, HeaderValue)> = RefCell::new((u64::MAX, HeaderValue::from_static("")));
+}
+
+/// The current time as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), for the `Date`
+/// header. Formatting happens once per second on each thread; other calls clone the cached
+/// value.
+pub fn http_date() -> HeaderValue {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != secs {
+            let text = httpdate::fmt_http_date(now);
+            c.1 = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+            c.0 = secs;
+        }
+        c.1.clone()
+    })
+}
+
+/// `Content-Length` values below this come from [`DIGITS`].
+const SMALL_LENGTHS: u64 = 10_000;
+/// Where the numbers of each digit count start in [`DIGITS`], and the first such number.
+const STARTS: [(usize, u64); 4] = [(0, 0), (10, 10), (190, 100), (2890, 1000)];
+
+/// `0123456789101112...9999`: every decimal below [`SMALL_LENGTHS`], written one after
+/// another at compile time, so a small length is a slice of it.
+static DIGITS: [u8; 38_890] = {
+    let mut out = [0u8; 38_890];
+    let mut at = 0;
+    let mut n = 0u64;
+    while n < SMALL_LENGTHS {
+        let width = if n < 10 { 1 } else if n < 100 { 2 } else if n < 1000 { 3 } else { 4 };
+        let mut i = width;
+        let mut rest = n;
+        while i > 0 {
+            i -= 1;
+            out[at + i] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        at += width;
+        n += 1;
+    }
+    out
+};
+
+static DIGITS_STR: &str = match std::str::from_utf8(&DIGITS) {
+    Ok(s) => s,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+/// A `Content-Length` value. Below 10,000 it is a slice of a static table: no formatting,
+/// no allocation, no reference count.
+pub fn content_length(n: u64) -> HeaderValue {
+    if n >= SMALL_LENGTHS {
+        return HeaderValue::from(n);
+    }
+    let width = match n {
+        0..10 => 1,
+        10..100 => 2,
+        100..1000 => 3,
+        _ => 4,
+    };
+    let (base, first) = STARTS[width - 1];
+    let start = base + (n - first) as usize * width;
+    HeaderValue::from_static(&DIGITS_STR[start..start + width])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn content_lengths() {
+        for n in (0..10_020).chain([u64::MAX]) {
+            assert_eq!(super::content_length(n).to_str().unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn formats_an_imf_fixdate() {
+        let v = super::http_date();
+        let s = v.to_str().unwrap();
+        assert!(s.ends_with(" GMT") && s.len() == 29, "{s}");
+        assert!(httpdate::parse_http_date(s).is_ok());
+    }
+}
