@@ -10,11 +10,11 @@
 //! * anything else → `404`
 
 use serde::Serialize;
-use tornado::http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderMap, HeaderValue};
+use tornado::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::http::{Method, StatusCode};
 use tornado::httpserver::{
     HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
-    ServerConnection, StartLine, content_length, http_date,
+    ServerConnection, StartLine, content_length,
 };
 use tornado::httputil::{HttpInputError, ResponseStartLine};
 use tornado::ioloop::IoLoop;
@@ -87,12 +87,10 @@ impl HttpMessageDelegate for HelloRequest {
             }
             Route::NotFound => (StatusCode::NOT_FOUND, "text/plain", b"Not Found"),
         };
-        // The headers hyper's hello world sends; `content_length` and `http_date` make their
-        // values without allocating.
-        let mut headers = HeaderMap::with_capacity(3);
+        // `content_length` makes the value without allocating; the connection adds `Date`.
+        let mut headers = HeaderMap::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(CONTENT_LENGTH, content_length(body.len() as u64));
-        headers.insert(DATE, http_date());
         let c = &self.connection;
         if c.write_headers(&ResponseStartLine::new(status), &headers, Some(body))
             .is_ok()

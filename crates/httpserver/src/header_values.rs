@@ -16,6 +16,16 @@ thread_local! {
 /// header. Formatting happens once per second on each thread; other calls clone the cached
 /// value.
 pub fn http_date() -> HeaderValue {
+    with_date(HeaderValue::clone)
+}
+
+/// Appends the current HTTP date (the connection's `Date` header, when the application set
+/// none).
+pub(crate) fn put_date(buf: &mut bytes::BytesMut) {
+    with_date(|v| buf.extend_from_slice(v.as_bytes()));
+}
+
+fn with_date<R>(f: impl FnOnce(&HeaderValue) -> R) -> R {
     let now = SystemTime::now();
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     CACHE.with(|c| {
@@ -25,7 +35,7 @@ pub fn http_date() -> HeaderValue {
             c.1 = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
             c.0 = secs;
         }
-        c.1.clone()
+        f(&c.1)
     })
 }
 

@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap};
 use http::{Method, StatusCode, Version};
 use tornado_iostream::{IoStream, WriteFuture};
 
@@ -127,11 +127,14 @@ impl HttpConnection {
         // lookups in the map for the few headers a response has).
         let mut length = None;
         let mut connection_close = false;
+        let mut has_date = false;
         for (name, value) in headers {
             if name == CONTENT_LENGTH {
                 length.get_or_insert(value);
             } else if name == CONNECTION {
                 connection_close = value.as_bytes().eq_ignore_ascii_case(b"close");
+            } else if name == DATE {
+                has_date = true;
             }
         }
         req.chunking_output =
@@ -140,6 +143,7 @@ impl HttpConnection {
             close: req.version == Version::HTTP_11 && req.disconnect_on_finish,
             keep_alive: req.version == Version::HTTP_10 && req.asked_keep_alive,
             chunked: req.chunking_output,
+            date: !has_date && !code.is_informational(),
         };
         if framing.keep_alive && connection_close {
             // The application asked to close: it wins (and the connection closes).

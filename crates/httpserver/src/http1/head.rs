@@ -127,13 +127,13 @@ pub(crate) struct ResponseHead {
 /// Headers parsed on the stack; a head with more is parsed again with room for them all.
 const STACK_HEADERS: usize = 48;
 
-fn range_of(base: &[u8], part: &[u8]) -> Range<usize> {
+pub(crate) fn range_of(base: &[u8], part: &[u8]) -> Range<usize> {
     // Both come from the same buffer: httparse returns sub-slices of what it was given.
     let start = part.as_ptr() as usize - base.as_ptr() as usize;
     start..start + part.len()
 }
 
-fn header_error(e: httparse::Error) -> HttpInputError {
+pub(crate) fn header_error(e: httparse::Error) -> HttpInputError {
     HttpInputError::new(match e {
         httparse::Error::Token | httparse::Error::Version => "Malformed HTTP request line",
         httparse::Error::HeaderName => "invalid header name (or no colon in header line)",
@@ -150,22 +150,32 @@ fn is_empty_head(head: &[u8]) -> bool {
     head.iter().all(|b| *b == b'\r' || *b == b'\n')
 }
 
-fn build_headers(
+/// Builds the header map from (name, where the value is in `head`) pairs, noting the
+/// [`HeadFacts`] on the way.
+pub(crate) fn build_headers<'n>(
     head: &Bytes,
-    parsed: &[httparse::Header<'_>],
+    parsed: impl ExactSizeIterator<Item = (&'n [u8], Range<usize>)>,
 ) -> Result<(HeaderMap, HeadFacts), HttpInputError> {
     let mut headers = HeaderMap::with_capacity(parsed.len());
     let mut facts = HeadFacts::default();
-    for h in parsed {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
+    for (name, range) in parsed {
+        let name = HeaderName::from_bytes(name)
             .map_err(|_| HttpInputError::new("invalid header name"))?;
-        let range = range_of(head, h.value);
-        facts.note(&name, h.value, range.clone());
+        facts.note(&name, &head[range.clone()], range.clone());
         let value = HeaderValue::from_maybe_shared(head.slice(range))
             .map_err(|_| HttpInputError::new("invalid character in header value"))?;
         headers.append(name, value);
     }
     Ok((headers, facts))
+}
+
+fn httparse_headers<'h>(
+    head: &'h Bytes,
+    parsed: &'h [httparse::Header<'h>],
+) -> impl ExactSizeIterator<Item = (&'h [u8], Range<usize>)> {
+    parsed
+        .iter()
+        .map(|h| (h.name.as_bytes(), range_of(head, h.value)))
 }
 
 /// Number of header lines in a head, for the rare head with more than `STACK_HEADERS`.
@@ -213,7 +223,7 @@ fn request_from(
     } else {
         Version::HTTP_11
     };
-    let (headers, facts) = build_headers(head, req.headers)?;
+    let (headers, facts) = build_headers(head, httparse_headers(head, req.headers))?;
     Ok(RequestHead {
         raw: head.clone(),
         method,
@@ -262,7 +272,7 @@ fn response_from(
         },
         code,
         reason: head.slice(range_of(head, reason.as_bytes())),
-        headers: build_headers(head, resp.headers)?.0,
+        headers: build_headers(head, httparse_headers(head, resp.headers))?.0,
     })
 }
 

@@ -6,6 +6,7 @@ mod client_conn;
 mod connection;
 mod framing;
 mod head;
+mod in_place;
 mod params;
 mod server_conn;
 mod writer;

@@ -21,12 +21,13 @@ use super::body::{BodyError, BodySink, read_chunked_body, read_fixed_body};
 use super::connection::{HttpConnection, RequestState, Shared};
 use super::framing::{Framing, request_framing};
 use super::head::{ConnectionToken, HeadFacts, HeadScanner, RequestHead, parse_request_head};
+use super::in_place::{HeaderSpan, RequestLayout, parse_in_place, request_from_layout};
 use super::params::HttpConnectionParameters;
 use crate::context::RequestContext;
 use crate::delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
 };
-use crate::httputil::{HttpInputError, RequestStartLine, RequestTarget};
+use crate::httputil::{HostCheck, HttpInputError, RequestStartLine, RequestTarget};
 
 /// How a server serves its connections.
 #[derive(Debug, Clone)]
@@ -107,19 +108,49 @@ enum HeadError {
     Gone,
 }
 
+/// A head read off the stream: parsed in place already (the usual case), or only delimited.
+enum ReadHead {
+    InPlace(Bytes, RequestLayout),
+    Delimited(Bytes),
+}
+
 async fn read_head(
     stream: &IoStream,
     max_header_size: usize,
     idle: &mut Option<IdleTimer>,
-) -> Result<Bytes, HeadError> {
-    let mut scanner = HeadScanner::default();
-    let read = stream.read_with(Some(max_header_size), move |buf| {
-        Ok(scanner.scan(buf).map(|n| (n, ())))
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<ReadHead, HeadError> {
+    // The first look tries a whole parse; from then on (a head that came in pieces, or that
+    // the in-place parse declined) the scanner delimits it, each byte examined once.
+    let mut scanner: Option<HeadScanner> = None;
+    let read = stream.read_with(Some(max_header_size), |buf| {
+        if scanner.is_none() {
+            if let Some((n, layout)) = parse_in_place(buf, spans) {
+                return Ok(Some((n, Some(layout))));
+            }
+            scanner = Some(HeadScanner::default());
+        }
+        Ok(scanner
+            .as_mut()
+            .and_then(|s| s.scan(buf))
+            .map(|n| (n, None)))
     });
     let mut read = pin!(read);
+    let mut flushed = false;
     poll_fn(|cx| {
         if let Poll::Ready(r) = read.as_mut().poll(cx) {
-            return Poll::Ready(r.map(|(head, ())| head).map_err(|_| HeadError::Gone));
+            return Poll::Ready(match r {
+                Ok((head, Some(layout))) => Ok(ReadHead::InPlace(head, layout)),
+                Ok((head, None)) => Ok(ReadHead::Delimited(head)),
+                Err(_) => Err(HeadError::Gone),
+            });
+        }
+        if !flushed {
+            // Waiting for the client: answers held back for batching go out now.
+            flushed = true;
+            if stream.writing() {
+                let _ = stream.flush();
+            }
         }
         if let Some(idle) = idle.as_mut()
             && idle.poll_expired(cx)
@@ -160,17 +191,20 @@ fn validate_request(head: &RequestHead) -> Result<(), HttpInputError> {
         0 => {}
         1 => {
             let host = &head.raw[facts.host.clone()];
-            if memchr::memchr(b',', host).is_some() {
-                let host = String::from_utf8_lossy(host);
-                return Err(HttpInputError::new(format!(
-                    "Multiple host headers not allowed: {host:?}"
-                )));
-            }
-            if !crate::httputil::is_valid_host_bytes(host) {
-                let host = String::from_utf8_lossy(host);
-                return Err(HttpInputError::new(format!(
-                    "Invalid Host header: {host:?}"
-                )));
+            match crate::httputil::check_host(host) {
+                HostCheck::Valid => {}
+                HostCheck::Comma => {
+                    let host = String::from_utf8_lossy(host);
+                    return Err(HttpInputError::new(format!(
+                        "Multiple host headers not allowed: {host:?}"
+                    )));
+                }
+                HostCheck::Invalid => {
+                    let host = String::from_utf8_lossy(host);
+                    return Err(HttpInputError::new(format!(
+                        "Invalid Host header: {host:?}"
+                    )));
+                }
             }
         }
         _ => return Err(HttpInputError::new("Multiple host headers not allowed")),
@@ -228,19 +262,20 @@ pub(crate) async fn serve<D: HttpServerConnectionDelegate>(
         last_activity: Instant::now(),
     });
     let mut without_yield = 0;
+    // Where the current head's headers are (reused: no allocation per request).
+    let mut spans = Vec::new();
     loop {
         if state.closing.get() {
             break;
         }
-        // Send what earlier requests produced, unless the next request is already here: its
-        // answer then joins them in one write.
+        // Send what earlier requests produced, unless more input is already here: the
+        // answer to the next request then joins them in one write (`read_head` sends them
+        // if it has to wait for the rest of that request).
         if stream.writing() {
-            let next_ready = stream.peek_buffered(|b| HeadScanner::default().scan(b).is_some());
-            if !next_ready {
-                let flushed = stream.flush();
-                if stream.writing() && pending_output_large(&stream) {
-                    let _ = flushed.await;
-                }
+            if pending_output_large(&stream) {
+                let _ = stream.flush().await;
+            } else if stream.peek_buffered(<[u8]>::is_empty) {
+                let _ = stream.flush();
             } else {
                 without_yield += 1;
                 if without_yield >= REQUESTS_BEFORE_YIELD {
@@ -251,7 +286,7 @@ pub(crate) async fn serve<D: HttpServerConnectionDelegate>(
         } else {
             without_yield = 0;
         }
-        let head = match read_head(&stream, params.max_header_size, &mut idle).await {
+        let head = match read_head(&stream, params.max_header_size, &mut idle, &mut spans).await {
             Ok(head) => head,
             Err(_) => break,
         };
@@ -259,6 +294,10 @@ pub(crate) async fn serve<D: HttpServerConnectionDelegate>(
         if let Some(idle) = idle.as_mut() {
             idle.last_activity = Instant::now();
         }
+        let head = match head {
+            ReadHead::InPlace(head, layout) => request_from_layout(head, layout, &spans),
+            ReadHead::Delimited(head) => parse_request_head(head),
+        };
         let keep_going = serve_one(delegate, &shared, head, &base, &server_conn, config).await;
         state.busy.set(false);
         if !keep_going || shared.detached.get() {
@@ -282,14 +321,14 @@ fn pending_output_large(stream: &IoStream) -> bool {
 async fn serve_one<D: HttpServerConnectionDelegate>(
     delegate: &D,
     shared: &Rc<Shared>,
-    head: Bytes,
+    head: Result<RequestHead, HttpInputError>,
     base: &RequestContext,
     server_conn: &ServerConnection,
     config: &ServeConfig,
 ) -> bool {
     let stream = &shared.stream;
     let params = &*config.params;
-    let head = match parse_request_head(head) {
+    let head = match head {
         Ok(h) => h,
         Err(e) => return bad_request(stream, base, &e).await,
     };

@@ -18,6 +18,9 @@ pub(crate) struct FramingHeaders {
     pub(crate) keep_alive: bool,
     /// `Transfer-Encoding: chunked`.
     pub(crate) chunked: bool,
+    /// `Date`, which the application did not set (RFC 9110 §6.6.1: a server with a clock
+    /// sends one).
+    pub(crate) date: bool,
 }
 
 /// Writes `name` in canonical case (`content-type` → `Content-Type`): the `http` crate keeps
@@ -102,6 +105,11 @@ pub(crate) fn put_response_head(
     if framing.chunked {
         buf.put_slice(b"Transfer-Encoding: chunked\r\n");
     }
+    if framing.date {
+        buf.put_slice(b"Date: ");
+        crate::header_values::put_date(buf);
+        buf.put_slice(b"\r\n");
+    }
     buf.put_slice(b"\r\n");
     Ok(())
 }
@@ -184,6 +192,7 @@ mod tests {
                 close: true,
                 keep_alive: false,
                 chunked: true,
+                date: false,
             },
         )
         .unwrap();

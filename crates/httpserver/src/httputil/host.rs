@@ -59,41 +59,66 @@ pub fn split_host_and_port(netloc: &str) -> (String, Option<u16>) {
 /// assert!(!is_valid_host("user@example.com"));
 /// ```
 pub fn is_valid_host(host: &str) -> bool {
-    is_valid_host_bytes(host.as_bytes())
+    check_host(host.as_bytes()) != HostCheck::Invalid
 }
 
-/// Bytes a host may contain as they are: RFC 3986's `unreserved`, `sub-delims`, and the
-/// `[`, `]` and `:` of IP literals and ports. (`%` starts a percent-escape.)
-const HOST_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=[]:";
+/// What each byte may be in a host: 0 not allowed, 1 allowed as it is (RFC 3986's
+/// `unreserved` and `sub-delims`, and the `[`, `]` and `:` of IP literals and ports), 2 `%`
+/// (a percent-escape starts), 3 `,` (allowed, but a sign of several joined `Host` headers).
+const HOST_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+;=[]:";
     let mut i = 0;
     while i < allowed.len() {
-        t[allowed[i] as usize] = true;
+        t[allowed[i] as usize] = 1;
         i += 1;
     }
+    t[b'%' as usize] = 2;
+    t[b',' as usize] = 3;
     t
 };
 
-/// [`is_valid_host`] on bytes (a `Host` header's value need not be UTF-8; if it is not, it
-/// is not valid).
-pub(crate) fn is_valid_host_bytes(bytes: &[u8]) -> bool {
+/// How a `Host` value fares against Tornado's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostCheck {
+    Valid,
+    /// It contains a comma (checked first, as Tornado does: "Multiple host headers").
+    Comma,
+    Invalid,
+}
+
+/// [`is_valid_host`] on bytes, and the comma check, in one pass. (A `Host` header's value
+/// need not be UTF-8; if it is not, it is not valid.)
+pub(crate) fn check_host(bytes: &[u8]) -> HostCheck {
+    let mut comma = false;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if HOST_BYTE[b as usize] {
-            i += 1;
-        } else if b == b'%'
-            && bytes.len() > i + 2
-            && bytes[i + 1].is_ascii_hexdigit()
-            && bytes[i + 2].is_ascii_hexdigit()
-        {
-            i += 3;
-        } else {
-            return false;
+        match HOST_CLASS[bytes[i] as usize] {
+            1 => i += 1,
+            3 => {
+                comma = true;
+                i += 1;
+            }
+            2 if bytes.len() > i + 2
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                i += 3
+            }
+            _ => {
+                return if comma || bytes[i..].contains(&b',') {
+                    HostCheck::Comma
+                } else {
+                    HostCheck::Invalid
+                };
+            }
         }
     }
-    true
+    if comma {
+        HostCheck::Comma
+    } else {
+        HostCheck::Valid
+    }
 }
 
 /// Encodes credentials for HTTP basic authentication as `username:password` (Tornado's
