@@ -14,7 +14,7 @@ use tornado::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue
 use tornado::http::{Method, StatusCode};
 use tornado::httpserver::{
     HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
-    ServerConnection, StartLine, content_length,
+    ServerConnection, StartLine, content_length, header_map, recycle_header_map,
 };
 use tornado::httputil::{HttpInputError, ResponseStartLine};
 use tornado::ioloop::IoLoop;
@@ -58,8 +58,10 @@ impl HttpMessageDelegate for HelloRequest {
     async fn headers_received(
         &mut self,
         start_line: StartLine,
-        _headers: HeaderMap,
+        headers: HeaderMap,
     ) -> Result<(), HttpInputError> {
+        // Not needed here: its allocation can serve another message.
+        recycle_header_map(headers);
         if let StartLine::Request(line) = start_line {
             self.route = match (line.method, line.path.path()) {
                 (Method::GET, "/plaintext") => Route::Plaintext,
@@ -87,12 +89,13 @@ impl HttpMessageDelegate for HelloRequest {
             }
             Route::NotFound => (StatusCode::NOT_FOUND, "text/plain", b"Not Found"),
         };
-        // `content_length` makes the value without allocating; the connection adds `Date`.
-        let mut headers = HeaderMap::with_capacity(2);
+        // A map from the thread's pool, and a length value made without allocating; the
+        // connection adds `Date`.
+        let mut headers = header_map();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(CONTENT_LENGTH, content_length(body.len() as u64));
         let c = &self.connection;
-        if c.write_headers(&ResponseStartLine::new(status), &headers, Some(body))
+        if c.write_headers(&ResponseStartLine::new(status), headers, Some(body))
             .is_ok()
         {
             let _ = c.finish();

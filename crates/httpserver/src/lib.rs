@@ -6,6 +6,7 @@ mod callback;
 mod context;
 mod delegate;
 mod gzip;
+mod header_pool;
 mod header_values;
 pub mod http1;
 pub mod httputil;
@@ -16,6 +17,7 @@ mod settings;
 
 pub use callback::{CallbackDelegate, CallbackMessage};
 pub use context::RequestContext;
+pub use header_pool::{header_map, recycle_header_map};
 pub use header_values::{content_length, http_date};
 pub use delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use std::collections::HashMap;
 
-use http::header::{CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderValue};
+use http::header::{CONTENT_LENGTH, COOKIE, HOST, HeaderMap};
 use http::{Method, StatusCode, Version};
 
 use crate::context::RequestContext;
@@ -203,7 +203,7 @@ impl HttpServerRequest {
         body: &[u8],
     ) -> io::Result<()> {
         if !headers.contains_key(CONTENT_LENGTH) {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            headers.insert(CONTENT_LENGTH, crate::content_length(body.len() as u64));
         }
         // A HEAD response has the length of the body it does not carry.
         let body = if self.method == Method::HEAD {
@@ -212,7 +212,7 @@ impl HttpServerRequest {
             Some(body)
         };
         self.connection
-            .write_headers(&ResponseStartLine::new(status), &headers, body)?;
+            .write_headers(&ResponseStartLine::new(status), headers, body)?;
         self.connection.finish()
     }
 }

@@ -43,16 +43,16 @@ async fn app(req: HttpServerRequest) {
             let c = req.connection();
             if req.method() == Method::HEAD {
                 // No body for HEAD (the web layer takes care of that; here the app does).
-                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, None);
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, None);
             } else {
-                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"qwer"));
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"qwer"));
                 let _ = c.write(b"ty").await;
             }
             let _ = c.finish();
         }
         "/finish_on_close" => {
             let c = req.connection().clone();
-            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"x"));
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"x"));
             let _ = c.write(b"").await;
             let c2 = c.clone();
             c.set_close_callback(move || {
@@ -62,7 +62,7 @@ async fn app(req: HttpServerRequest) {
         "/bad_length" => {
             h.insert("content-length", HeaderValue::from_static("42"));
             let c = req.connection();
-            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, Some(b"short"));
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"short"));
             let _ = c.finish();
         }
         _ => {
@@ -789,7 +789,7 @@ fn test_legacy_interface() {
             let c = req.connection();
             let mut h = HeaderMap::new();
             h.insert("content-length", HeaderValue::from(body.len()));
-            c.write_headers(&ResponseStartLine::new(StatusCode::OK), &h, None)
+            c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, None)
                 .unwrap();
             c.write_buffered(body.as_bytes()).unwrap();
             c.finish().unwrap();

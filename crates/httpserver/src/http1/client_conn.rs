@@ -70,7 +70,21 @@ impl HttpClientConnection {
     /// Writes a request line and headers, and optionally a first piece of body
     /// (`write_headers`). `POST`, `PUT` and `PATCH` without a `Content-Length` are sent
     /// chunked, as Tornado does; the connection's `Host` and other headers are the caller's.
+    ///
+    /// It takes the map so that, once written, its allocation serves a later message (see
+    /// [`header_map`](crate::header_map)).
     pub fn write_headers(
+        &self,
+        start_line: &RequestStartLine,
+        headers: HeaderMap,
+        chunk: Option<&[u8]>,
+    ) -> io::Result<()> {
+        let result = self.write_head(start_line, &headers, chunk);
+        crate::recycle_header_map(headers);
+        result
+    }
+
+    fn write_head(
         &self,
         start_line: &RequestStartLine,
         headers: &HeaderMap,

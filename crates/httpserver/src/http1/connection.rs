@@ -100,9 +100,25 @@ impl HttpConnection {
     /// Writes the status line and headers, and optionally a first piece of body
     /// (`write_headers`). Buffered: see the type's documentation.
     ///
+    /// The connection sets `Connection` and `Transfer-Encoding` as framing requires, and adds
+    /// a `Date` (cached per second) unless the headers have one. It takes the map so that,
+    /// once written, its allocation serves a later message (see
+    /// [`header_map`](crate::header_map)).
+    ///
     /// Fails if the reason phrase contains CR or LF, if a body is given where none is
     /// allowed, if the headers were already written, or if the stream is closed.
     pub fn write_headers(
+        &self,
+        start_line: &ResponseStartLine,
+        headers: HeaderMap,
+        chunk: Option<&[u8]>,
+    ) -> io::Result<()> {
+        let result = self.write_head(start_line, &headers, chunk);
+        crate::recycle_header_map(headers);
+        result
+    }
+
+    fn write_head(
         &self,
         start_line: &ResponseStartLine,
         headers: &HeaderMap,
@@ -322,7 +338,7 @@ impl HttpConnection {
         if self
             .write_headers(
                 &ResponseStartLine::new(StatusCode::BAD_REQUEST),
-                &headers,
+                headers,
                 None,
             )
             .is_ok()

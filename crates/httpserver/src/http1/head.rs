@@ -156,7 +156,7 @@ pub(crate) fn build_headers<'n>(
     head: &Bytes,
     parsed: impl ExactSizeIterator<Item = (&'n [u8], Range<usize>)>,
 ) -> Result<(HeaderMap, HeadFacts), HttpInputError> {
-    let mut headers = HeaderMap::with_capacity(parsed.len());
+    let mut headers = crate::header_pool::header_map_for(parsed.len());
     let mut facts = HeadFacts::default();
     for (name, range) in parsed {
         let name = HeaderName::from_bytes(name)
@@ -164,7 +164,9 @@ pub(crate) fn build_headers<'n>(
         facts.note(&name, &head[range.clone()], range.clone());
         let value = HeaderValue::from_maybe_shared(head.slice(range))
             .map_err(|_| HttpInputError::new("invalid character in header value"))?;
-        headers.append(name, value);
+        headers
+            .try_append(name, value)
+            .map_err(|_| HttpInputError::new("too many headers"))?;
     }
     Ok((headers, facts))
 }
