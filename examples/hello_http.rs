@@ -28,6 +28,10 @@ struct Message {
     message: &'static str,
 }
 
+// Checked once, at compile time.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// The application: a delegate of the HTTP layer, shared by every loop thread.
 struct Hello;
 
@@ -78,21 +82,21 @@ impl HttpMessageDelegate for HelloRequest {
 
     async fn finish(&mut self) {
         let json;
-        let (status, content_type, body): (StatusCode, &'static str, &[u8]) = match self.route {
-            Route::Plaintext => (StatusCode::OK, "text/plain", b"Hello, World!"),
+        let (status, content_type, body): (StatusCode, HeaderValue, &[u8]) = match self.route {
+            Route::Plaintext => (StatusCode::OK, TEXT_PLAIN, b"Hello, World!"),
             Route::Json => {
                 json = serde_json::to_vec(&Message {
                     message: "Hello, World!",
                 })
                 .unwrap_or_default();
-                (StatusCode::OK, "application/json", &json)
+                (StatusCode::OK, APPLICATION_JSON, &json)
             }
-            Route::NotFound => (StatusCode::NOT_FOUND, "text/plain", b"Not Found"),
+            Route::NotFound => (StatusCode::NOT_FOUND, TEXT_PLAIN, b"Not Found"),
         };
         // A map from the thread's pool, and a length value made without allocating; the
         // connection adds `Date`.
         let mut headers = header_map();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(CONTENT_TYPE, content_type);
         headers.insert(CONTENT_LENGTH, content_length(body.len() as u64));
         let c = &self.connection;
         if c.write_headers(&ResponseStartLine::new(status), headers, Some(body))

@@ -7,35 +7,53 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderValue;
 
+/// The date of one second, formatted: as a header value and as a whole header line.
+struct CachedDate {
+    /// Seconds since the epoch (`u64::MAX` before the first use).
+    second: u64,
+    value: HeaderValue,
+    /// `Date: <value>\r\n`.
+    line: Vec<u8>,
+}
+
 thread_local! {
-    /// (second since the epoch, its IMF-fixdate).
-    static CACHE: RefCell<(u64, HeaderValue)> = RefCell::new((u64::MAX, HeaderValue::from_static("")));
+    static CACHE: RefCell<CachedDate> = const {
+        RefCell::new(CachedDate {
+            second: u64::MAX,
+            value: HeaderValue::from_static(""),
+            line: Vec::new(),
+        })
+    };
 }
 
 /// The current time as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), for the `Date`
 /// header. Formatting happens once per second on each thread; other calls clone the cached
 /// value.
 pub fn http_date() -> HeaderValue {
-    with_date(HeaderValue::clone)
+    with_date(|d| d.value.clone())
 }
 
-/// Appends the current HTTP date (the connection's `Date` header, when the application set
-/// none).
-pub(crate) fn put_date(buf: &mut bytes::BytesMut) {
-    with_date(|v| buf.extend_from_slice(v.as_bytes()));
+/// Appends the `Date` header line for now (the connection's, when the application set no
+/// `Date`).
+pub(crate) fn put_date_line(buf: &mut bytes::BytesMut) {
+    with_date(|d| buf.extend_from_slice(&d.line));
 }
 
-fn with_date<R>(f: impl FnOnce(&HeaderValue) -> R) -> R {
+fn with_date<R>(f: impl FnOnce(&CachedDate) -> R) -> R {
     let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.0 != secs {
+        if c.second != second {
             let text = httpdate::fmt_http_date(now);
-            c.1 = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
-            c.0 = secs;
+            c.value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+            c.line.clear();
+            c.line.extend_from_slice(b"Date: ");
+            c.line.extend_from_slice(text.as_bytes());
+            c.line.extend_from_slice(b"\r\n");
+            c.second = second;
         }
-        f(&c.1)
+        f(&c)
     })
 }
 

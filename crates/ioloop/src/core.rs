@@ -65,6 +65,9 @@ pub(crate) struct Core {
     remote_scratch: RefCell<Vec<Remote>>,
     /// Runnables run since the last poll for I/O (see `POLL_EVERY_RUNNABLES`).
     ran_since_poll: Cell<usize>,
+    /// The clock as read once per iteration, after the poll: what the timers due are judged
+    /// by, and what [`IoLoop::iteration_time`](crate::IoLoop::iteration_time) returns.
+    pub(crate) iteration_time: Cell<Instant>,
 }
 
 thread_local! {
@@ -124,6 +127,7 @@ impl Core {
             executor: RefCell::new(None),
             remote_scratch: RefCell::new(Vec::new()),
             ran_since_poll: Cell::new(0),
+            iteration_time: Cell::new(Instant::now()),
         }))
     }
 
@@ -202,9 +206,11 @@ impl Core {
                 }
             }
             self.ran_since_poll.set(0);
+            self.iteration_time.set(Instant::now());
             self.run_timers();
             self.dispatch_events();
         } else {
+            self.iteration_time.set(Instant::now());
             self.run_timers();
         }
 
@@ -241,7 +247,7 @@ impl Core {
         if self.timers.borrow().len() == 0 {
             return;
         }
-        let now = Instant::now();
+        let now = self.iteration_time.get();
         loop {
             let Some(action) = self.timers.borrow_mut().pop_due(now) else {
                 break;

@@ -256,6 +256,15 @@ impl IoLoop {
         Instant::now()
     }
 
+    /// The loop's clock as read at the start of the current iteration (just after it polled
+    /// for events): no system clock read, at the price of lagging [`time`](Self::time) by up
+    /// to the iteration's run time so far. For bookkeeping that tolerates that, such as the
+    /// last activity on a connection. (Tornado has no such call; its `time()` reads the
+    /// clock.)
+    pub fn iteration_time(&self) -> Instant {
+        self.core.iteration_time.get()
+    }
+
     /// Runs `callback` on the next iteration (`IOLoop.add_callback`). From other threads use
     /// [`IoLoopHandle::add_callback`]. Ignored once the loop is closed.
     pub fn add_callback(&self, callback: impl FnOnce() + 'static) {

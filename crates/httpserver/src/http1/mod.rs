@@ -8,6 +8,9 @@ mod framing;
 mod head;
 mod in_place;
 mod params;
+mod read_head;
+mod request_checks;
+mod server_body;
 mod server_conn;
 mod writer;
 

@@ -23,8 +23,9 @@ pub(crate) struct FramingHeaders {
     pub(crate) date: bool,
 }
 
-/// Writes `name` in canonical case (`content-type` → `Content-Type`): the `http` crate keeps
-/// names lower-case, Tornado writes them as `HTTPHeaders` normalizes them.
+/// Writes `name` in canonical case (`content-type` → `Content-Type`) and the `": "` after
+/// it: the `http` crate keeps names lower-case, Tornado writes them as `HTTPHeaders`
+/// normalizes them.
 pub(crate) fn put_canonical_name(buf: &mut BytesMut, name: &HeaderName) {
     if let Some(canonical) = common_canonical(name.as_str()) {
         buf.put_slice(canonical.as_bytes());
@@ -39,28 +40,49 @@ pub(crate) fn put_canonical_name(buf: &mut BytesMut, name: &HeaderName) {
         }
         upper = *b == b'-';
     }
+    buf.put_slice(b": ");
 }
 
-/// The canonical case of the headers most responses carry, spelled out, so that writing
-/// them is one copy (a test checks each against the general rule).
+/// The canonical case of the headers most responses carry, with the `": "` that follows,
+/// spelled out so that writing them is one copy (a test checks each against the general
+/// rule).
 fn common_canonical(lower: &str) -> Option<&'static str> {
     Some(match lower {
-        "date" => "Date",
-        "etag" => "Etag",
-        "vary" => "Vary",
-        "server" => "Server",
-        "expires" => "Expires",
-        "location" => "Location",
-        "set-cookie" => "Set-Cookie",
-        "connection" => "Connection",
-        "content-type" => "Content-Type",
-        "cache-control" => "Cache-Control",
-        "last-modified" => "Last-Modified",
-        "content-length" => "Content-Length",
-        "content-encoding" => "Content-Encoding",
-        "transfer-encoding" => "Transfer-Encoding",
+        "date" => "Date: ",
+        "etag" => "Etag: ",
+        "vary" => "Vary: ",
+        "server" => "Server: ",
+        "expires" => "Expires: ",
+        "location" => "Location: ",
+        "set-cookie" => "Set-Cookie: ",
+        "connection" => "Connection: ",
+        "content-type" => "Content-Type: ",
+        "cache-control" => "Cache-Control: ",
+        "last-modified" => "Last-Modified: ",
+        "content-length" => "Content-Length: ",
+        "content-encoding" => "Content-Encoding: ",
+        "transfer-encoding" => "Transfer-Encoding: ",
         _ => return None,
     })
+}
+
+/// The whole status line of the commonest statuses with their canonical reason.
+fn common_status_line(code: StatusCode, reason: &str) -> Option<&'static [u8]> {
+    let line: &'static [u8] = match code.as_u16() {
+        200 => b"HTTP/1.1 200 OK\r\n",
+        201 => b"HTTP/1.1 201 Created\r\n",
+        204 => b"HTTP/1.1 204 No Content\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        302 => b"HTTP/1.1 302 Found\r\n",
+        304 => b"HTTP/1.1 304 Not Modified\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        403 => b"HTTP/1.1 403 Forbidden\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        500 => b"HTTP/1.1 500 Internal Server Error\r\n",
+        _ => return None,
+    };
+    // "HTTP/1.1 NNN " is 13 bytes; the reason follows, then CRLF.
+    (&line[13..line.len() - 2] == reason.as_bytes()).then_some(line)
 }
 
 /// Writes a status line and the headers, ending with the empty line.
@@ -80,11 +102,15 @@ pub(crate) fn put_response_head(
     }
     // Responses always carry the HTTP/1.1 status line, even to 1.0 clients (RFC 9110 §6.2,
     // and Tornado's behaviour).
-    buf.put_slice(b"HTTP/1.1 ");
-    buf.put_slice(code.as_str().as_bytes());
-    buf.put_u8(b' ');
-    buf.put_slice(reason.as_bytes());
-    buf.put_slice(b"\r\n");
+    if let Some(line) = common_status_line(code, reason) {
+        buf.put_slice(line);
+    } else {
+        buf.put_slice(b"HTTP/1.1 ");
+        buf.put_slice(code.as_str().as_bytes());
+        buf.put_u8(b' ');
+        buf.put_slice(reason.as_bytes());
+        buf.put_slice(b"\r\n");
+    }
     let replace_connection = framing.close || framing.keep_alive;
     for (name, value) in headers {
         if (replace_connection && name == CONNECTION)
@@ -93,7 +119,6 @@ pub(crate) fn put_response_head(
             continue;
         }
         put_canonical_name(buf, name);
-        buf.put_slice(b": ");
         buf.put_slice(value.as_bytes());
         buf.put_slice(b"\r\n");
     }
@@ -106,9 +131,7 @@ pub(crate) fn put_response_head(
         buf.put_slice(b"Transfer-Encoding: chunked\r\n");
     }
     if framing.date {
-        buf.put_slice(b"Date: ");
-        crate::header_values::put_date(buf);
-        buf.put_slice(b"\r\n");
+        crate::header_values::put_date_line(buf);
     }
     buf.put_slice(b"\r\n");
     Ok(())
@@ -136,7 +159,6 @@ pub(crate) fn put_request_head(
             continue;
         }
         put_canonical_name(buf, name);
-        buf.put_slice(b": ");
         buf.put_slice(value.as_bytes());
         buf.put_slice(b"\r\n");
     }
@@ -238,11 +260,23 @@ mod tests {
                 general.push(if upper { c.to_ascii_uppercase() } else { c });
                 upper = c == '-';
             }
+            general.push_str(": ");
             assert_eq!(canonical, general);
         }
         let mut buf = BytesMut::new();
         put_canonical_name(&mut buf, &HeaderName::from_static("x-a-b"));
-        assert_eq!(&buf[..], b"X-A-B");
+        assert_eq!(&buf[..], b"X-A-B: ");
+    }
+
+    #[test]
+    fn common_status_lines_match_the_general_form() {
+        for code in [200, 201, 204, 301, 302, 304, 400, 403, 404, 500] {
+            let code = StatusCode::from_u16(code).unwrap();
+            let reason = code.canonical_reason().unwrap();
+            let line = common_status_line(code, reason).unwrap();
+            assert_eq!(line, format!("HTTP/1.1 {} {reason}\r\n", code.as_u16()).as_bytes());
+            assert!(common_status_line(code, "Custom").is_none());
+        }
     }
 
     #[test]

@@ -62,19 +62,17 @@ pub fn is_valid_host(host: &str) -> bool {
     check_host(host.as_bytes()) != HostCheck::Invalid
 }
 
-/// What each byte may be in a host: 0 not allowed, 1 allowed as it is (RFC 3986's
-/// `unreserved` and `sub-delims`, and the `[`, `]` and `:` of IP literals and ports), 2 `%`
-/// (a percent-escape starts), 3 `,` (allowed, but a sign of several joined `Host` headers).
-const HOST_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Bytes a host may contain as they are: RFC 3986's `unreserved` and `sub-delims` (but `,`,
+/// which the check looks at apart, as a sign of several joined `Host` headers), and the `[`,
+/// `]` and `:` of IP literals and ports. `%` starts a percent-escape.
+const HOST_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
     let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+;=[]:";
     let mut i = 0;
     while i < allowed.len() {
-        t[allowed[i] as usize] = 1;
+        t[allowed[i] as usize] = true;
         i += 1;
     }
-    t[b'%' as usize] = 2;
-    t[b',' as usize] = 3;
     t
 };
 
@@ -91,22 +89,25 @@ pub(crate) enum HostCheck {
 /// need not be UTF-8; if it is not, it is not valid.)
 pub(crate) fn check_host(bytes: &[u8]) -> HostCheck {
     let mut comma = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match HOST_CLASS[bytes[i] as usize] {
-            1 => i += 1,
-            3 => {
+    let mut rest = bytes;
+    loop {
+        // Runs of ordinary bytes first: that is almost every host, whole.
+        let plain = rest
+            .iter()
+            .position(|b| !HOST_PLAIN[*b as usize])
+            .unwrap_or(rest.len());
+        rest = &rest[plain..];
+        match rest {
+            [] => break,
+            [b',', tail @ ..] => {
                 comma = true;
-                i += 1;
+                rest = tail;
             }
-            2 if bytes.len() > i + 2
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit() =>
-            {
-                i += 3
+            [b'%', h1, h2, tail @ ..] if h1.is_ascii_hexdigit() && h2.is_ascii_hexdigit() => {
+                rest = tail;
             }
             _ => {
-                return if comma || bytes[i..].contains(&b',') {
+                return if comma || rest.contains(&b',') {
                     HostCheck::Comma
                 } else {
                     HostCheck::Invalid
