@@ -10,11 +10,11 @@
 //! * anything else → `404`
 
 use serde::Serialize;
-use tornado::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
+use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::http::{Method, StatusCode};
 use tornado::httpserver::{
     HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
-    ServerConnection, StartLine, content_length, header_map, recycle_header_map,
+    ServerConnection, StartLine, header_map, recycle_header_map,
 };
 use tornado::httputil::{HttpInputError, ResponseStartLine};
 use tornado::ioloop::IoLoop;
@@ -93,17 +93,13 @@ impl HttpMessageDelegate for HelloRequest {
             }
             Route::NotFound => (StatusCode::NOT_FOUND, TEXT_PLAIN, b"Not Found"),
         };
-        // A map from the thread's pool, and a length value made without allocating; the
-        // connection adds `Date`.
+        // A map from the thread's pool; the connection adds `Content-Length` (the body is
+        // whole) and `Date`.
         let mut headers = header_map();
         headers.insert(CONTENT_TYPE, content_type);
-        headers.insert(CONTENT_LENGTH, content_length(body.len() as u64));
-        let c = &self.connection;
-        if c.write_headers(&ResponseStartLine::new(status), headers, Some(body))
-            .is_ok()
-        {
-            let _ = c.finish();
-        }
+        let _ = self
+            .connection
+            .write_response(&ResponseStartLine::new(status), headers, body);
     }
 }
 

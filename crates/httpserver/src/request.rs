@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use std::collections::HashMap;
 
-use http::header::{CONTENT_LENGTH, COOKIE, HOST, HeaderMap};
+use http::header::{COOKIE, HOST, HeaderMap};
 use http::{Method, StatusCode, Version};
 
 use crate::context::RequestContext;
@@ -194,26 +194,12 @@ impl HttpServerRequest {
     }
 
     /// Writes a complete response: status, headers (plus a `Content-Length` for `body`
-    /// unless one is set), body (not for `HEAD`), and finishes it. A convenience of this crate; Tornado
+    /// unless one is set, or the status has no body), body (not for `HEAD`), and finishes it
+    /// (see [`HttpConnection::write_response`]). A convenience of this crate; Tornado
     /// applications write through `request.connection` (or a web framework).
-    pub fn respond(
-        &self,
-        status: StatusCode,
-        mut headers: HeaderMap,
-        body: &[u8],
-    ) -> io::Result<()> {
-        if !headers.contains_key(CONTENT_LENGTH) {
-            headers.insert(CONTENT_LENGTH, crate::content_length(body.len() as u64));
-        }
-        // A HEAD response has the length of the body it does not carry.
-        let body = if self.method == Method::HEAD {
-            None
-        } else {
-            Some(body)
-        };
+    pub fn respond(&self, status: StatusCode, headers: HeaderMap, body: &[u8]) -> io::Result<()> {
         self.connection
-            .write_headers(&ResponseStartLine::new(status), headers, body)?;
-        self.connection.finish()
+            .write_response(&ResponseStartLine::new(status), headers, body)
     }
 }
 

@@ -113,16 +113,38 @@ impl HttpConnection {
         headers: HeaderMap,
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
-        let result = self.write_head(start_line, &headers, chunk);
+        let result = self.write_head(start_line, &headers, chunk, None);
         crate::recycle_header_map(headers);
         result
     }
 
+    /// Writes a whole response at once: the status line, the headers, `body`, and
+    /// [`finish`](Self::finish). Since the body is known whole, the connection writes its
+    /// `Content-Length` unless the headers have one (as Tornado's `RequestHandler.finish`
+    /// sets it), so the response is never chunked; the status codes that have no body (1xx,
+    /// 204, 304) get none. A `HEAD` request gets the length of `body` but not the body.
+    pub fn write_response(
+        &self,
+        start_line: &ResponseStartLine,
+        headers: HeaderMap,
+        body: &[u8],
+    ) -> io::Result<()> {
+        let head_request = self.shared.req.borrow().method == Method::HEAD;
+        let chunk = (!head_request).then_some(body);
+        let result = self.write_head(start_line, &headers, chunk, Some(body.len() as u64));
+        crate::recycle_header_map(headers);
+        result?;
+        self.finish()
+    }
+
+    /// Writes the head (and `chunk`). `whole_length`: the body is complete and this long,
+    /// so a missing `Content-Length` is written rather than chunking.
     fn write_head(
         &self,
         start_line: &ResponseStartLine,
         headers: &HeaderMap,
         chunk: Option<&[u8]>,
+        whole_length: Option<u64>,
     ) -> io::Result<()> {
         self.check()?;
         let shared = &*self.shared;
@@ -153,13 +175,18 @@ impl HttpConnection {
                 has_date = true;
             }
         }
-        req.chunking_output =
-            req.version == Version::HTTP_11 && !head && !bodyless_status && length.is_none();
+        let add_length = whole_length.filter(|_| length.is_none() && !bodyless_status);
+        req.chunking_output = req.version == Version::HTTP_11
+            && !head
+            && !bodyless_status
+            && length.is_none()
+            && add_length.is_none();
         let framing = FramingHeaders {
             close: req.version == Version::HTTP_11 && req.disconnect_on_finish,
             keep_alive: req.version == Version::HTTP_10 && req.asked_keep_alive,
             chunked: req.chunking_output,
             date: !has_date && !code.is_informational(),
+            length: add_length,
         };
         if framing.keep_alive && connection_close {
             // The application asked to close: it wins (and the connection closes).
@@ -176,7 +203,7 @@ impl HttpConnection {
                 ))
             })?)
         } else {
-            None
+            add_length
         };
         if bodyless_status && chunk.is_some_and(|c| !c.is_empty()) {
             return Err(HttpOutputError::new(format!(

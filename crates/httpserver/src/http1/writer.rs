@@ -21,6 +21,8 @@ pub(crate) struct FramingHeaders {
     /// `Date`, which the application did not set (RFC 9110 §6.6.1: a server with a clock
     /// sends one).
     pub(crate) date: bool,
+    /// `Content-Length` of a body the connection knows whole (the application set none).
+    pub(crate) length: Option<u64>,
 }
 
 /// Writes `name` in canonical case (`content-type` → `Content-Type`) and the `": "` after
@@ -130,6 +132,11 @@ pub(crate) fn put_response_head(
     if framing.chunked {
         buf.put_slice(b"Transfer-Encoding: chunked\r\n");
     }
+    if let Some(n) = framing.length {
+        buf.put_slice(b"Content-Length: ");
+        put_decimal(buf, n);
+        buf.put_slice(b"\r\n");
+    }
     if framing.date {
         crate::header_values::put_date_line(buf);
     }
@@ -180,6 +187,21 @@ pub(crate) fn put_chunk(buf: &mut BytesMut, data: &[u8]) {
     buf.put_slice(b"\r\n");
 }
 
+/// Writes `n` in decimal.
+fn put_decimal(buf: &mut BytesMut, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.put_slice(&digits[at..]);
+}
+
 /// The last chunk of a chunked body, with no trailers.
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
@@ -215,6 +237,7 @@ mod tests {
                 keep_alive: false,
                 chunked: true,
                 date: false,
+                length: None,
             },
         )
         .unwrap();
@@ -276,6 +299,15 @@ mod tests {
             let line = common_status_line(code, reason).unwrap();
             assert_eq!(line, format!("HTTP/1.1 {} {reason}\r\n", code.as_u16()).as_bytes());
             assert!(common_status_line(code, "Custom").is_none());
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 12345, u64::MAX] {
+            let mut buf = BytesMut::new();
+            put_decimal(&mut buf, n);
+            assert_eq!(&buf[..], n.to_string().as_bytes());
         }
     }
 
