@@ -69,7 +69,15 @@ static DIGITS: [u8; 38_890] = {
     let mut at = 0;
     let mut n = 0u64;
     while n < SMALL_LENGTHS {
-        let width = if n < 10 { 1 } else if n < 100 { 2 } else if n < 1000 { 3 } else { 4 };
+        let width = if n < 10 {
+            1
+        } else if n < 100 {
+            2
+        } else if n < 1000 {
+            3
+        } else {
+            4
+        };
         let mut i = width;
         let mut rest = n;
         while i > 0 {

@@ -17,12 +17,12 @@ mod settings;
 
 pub use callback::{CallbackDelegate, CallbackMessage};
 pub use context::RequestContext;
-pub use header_pool::{header_map, recycle_header_map};
-pub use header_values::{content_length, http_date};
 pub use delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
 };
 pub use gzip::{GzipDecompressor, GzipError};
+pub use header_pool::{header_map, recycle_header_map};
+pub use header_values::{content_length, http_date};
 pub use http1::{HttpConnection, HttpConnectionParameters};
 pub use request::HttpServerRequest;
 pub use server::HttpServer;

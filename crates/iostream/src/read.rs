@@ -12,6 +12,10 @@ use crate::IoStream;
 use crate::error::{is_connection_reset, unsatisfiable};
 use crate::stream::{Fill, Stream};
 
+/// Shown the buffered bytes, says how many of them make a complete item and what it is,
+/// or `None` while the item is still incomplete.
+type ItemParser<'a, T> = dyn FnMut(&[u8]) -> io::Result<Option<(usize, T)>> + 'a;
+
 /// Marks a read as outstanding for as long as it lives (Tornado allows one at a time).
 struct ReadGuard<'a>(&'a Stream);
 
@@ -112,7 +116,7 @@ impl Stream {
         &self,
         cx: &mut Context<'_>,
         max_bytes: Option<usize>,
-        parse: &mut dyn FnMut(&[u8]) -> io::Result<Option<(usize, T)>>,
+        parse: &mut ItemParser<'_, T>,
     ) -> Poll<io::Result<(Bytes, T)>> {
         loop {
             {

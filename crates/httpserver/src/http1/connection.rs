@@ -287,7 +287,7 @@ impl HttpConnection {
             Some(n) if n != 0 && !shared.stream.closed() => {
                 // What was written goes out; then the connection closes, since the response
                 // is not what it promised.
-                let _ = shared.stream.flush();
+                drop(shared.stream.flush()); // the write starts now; its outcome is not awaited
                 shared.stream.close(None);
                 Err(HttpOutputError::new(format!(
                     "Tried to write {n} bytes less than Content-Length"

@@ -6,8 +6,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use http::header::{
-    CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, HeaderName, HeaderValue,
-    TRANSFER_ENCODING,
+    CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING,
 };
 use http::{Method, StatusCode, Version};
 
@@ -98,7 +97,8 @@ impl HeadFacts {
             self.framed = true;
         } else if name == EXPECT {
             // A second `Expect` cancels the first (their joined value is not `100-continue`).
-            self.expect_continue = !self.expect_continue && value.eq_ignore_ascii_case(b"100-continue");
+            self.expect_continue =
+                !self.expect_continue && value.eq_ignore_ascii_case(b"100-continue");
         }
     }
 }
@@ -159,8 +159,8 @@ pub(crate) fn build_headers<'n>(
     let mut headers = crate::header_pool::header_map_for(parsed.len());
     let mut facts = HeadFacts::default();
     for (name, range) in parsed {
-        let name = HeaderName::from_bytes(name)
-            .map_err(|_| HttpInputError::new("invalid header name"))?;
+        let name =
+            HeaderName::from_bytes(name).map_err(|_| HttpInputError::new("invalid header name"))?;
         facts.note(&name, &head[range.clone()], range.clone());
         let value = HeaderValue::from_maybe_shared(head.slice(range))
             .map_err(|_| HttpInputError::new("invalid character in header value"))?;

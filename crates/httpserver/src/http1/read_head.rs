@@ -89,7 +89,7 @@ pub(super) async fn read_head(
             // Waiting for the client: answers held back for batching go out now.
             flushed = true;
             if stream.writing() {
-                let _ = stream.flush();
+                drop(stream.flush()); // sending starts now; failures surface on the read
             }
         }
         if let Some(idle) = idle.as_mut()
@@ -101,4 +101,3 @@ pub(super) async fn read_head(
     })
     .await
 }
-

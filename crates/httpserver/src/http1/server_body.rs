@@ -65,4 +65,3 @@ pub(super) async fn read_body<M: HttpMessageDelegate>(
         },
     }
 }
-

@@ -77,7 +77,6 @@ const MAX_PENDING_OUTPUT: usize = 1 << 20;
 /// request).
 const REQUESTS_BEFORE_YIELD: u32 = 64;
 
-
 /// How a connection hands messages to their delegates: as they are, or through the gzip
 /// layer (`decompress_request`). A type parameter of the serving loop, so that the choice
 /// costs nothing per request.
@@ -163,7 +162,7 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
             if pending_output_large(&stream) {
                 let _ = stream.flush().await;
             } else if stream.peek_buffered(<[u8]>::is_empty) {
-                let _ = stream.flush();
+                drop(stream.flush()); // sending starts now, not awaited
             } else {
                 without_yield += 1;
                 if without_yield >= REQUESTS_BEFORE_YIELD {
@@ -242,7 +241,7 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                 break 'request false;
             }
             if facts.expect_continue && !shared.req.borrow().write_finished {
-                let _ = stream.write(&b"HTTP/1.1 100 (Continue)\r\n\r\n"[..]);
+                drop(stream.write(&b"HTTP/1.1 100 (Continue)\r\n\r\n"[..])); // not awaited: the body read follows
             }
             if framing != Framing::Empty {
                 let (max_body, body_timeout) = {
@@ -298,8 +297,7 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                     break 'request false;
                 }
             }
-            if !shared.req.borrow().write_finished && !shared.detached.get() && !stream.closed()
-            {
+            if !shared.req.borrow().write_finished && !shared.detached.get() && !stream.closed() {
                 // The answer comes later: watch for the client going away meanwhile.
                 let waiter = Rc::downgrade(&shared);
                 stream.set_close_callback(move || {
@@ -319,9 +317,7 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                     break 'request false;
                 }
             }
-            !shared.detached.get()
-                && !stream.closed()
-                && !shared.req.borrow().disconnect_on_finish
+            !shared.detached.get() && !stream.closed() && !shared.req.borrow().disconnect_on_finish
         };
 
         state.busy.set(false);

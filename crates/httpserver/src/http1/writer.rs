@@ -297,7 +297,10 @@ mod tests {
             let code = StatusCode::from_u16(code).unwrap();
             let reason = code.canonical_reason().unwrap();
             let line = common_status_line(code, reason).unwrap();
-            assert_eq!(line, format!("HTTP/1.1 {} {reason}\r\n", code.as_u16()).as_bytes());
+            assert_eq!(
+                line,
+                format!("HTTP/1.1 {} {reason}\r\n", code.as_u16()).as_bytes()
+            );
             assert!(common_status_line(code, "Custom").is_none());
         }
     }

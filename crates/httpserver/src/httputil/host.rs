@@ -67,7 +67,8 @@ pub fn is_valid_host(host: &str) -> bool {
 /// `]` and `:` of IP literals and ports. `%` starts a percent-escape.
 const HOST_PLAIN: [bool; 256] = {
     let mut t = [false; 256];
-    let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+;=[]:";
+    let allowed =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+;=[]:";
     let mut i = 0;
     while i < allowed.len() {
         t[allowed[i] as usize] = true;
@@ -82,7 +83,10 @@ fn plain_prefix(bytes: &[u8]) -> usize {
     let mut chunks = bytes.chunks_exact(8);
     let mut done = 0;
     for chunk in &mut chunks {
-        if !chunk.iter().fold(true, |all, b| all & HOST_PLAIN[*b as usize]) {
+        if !chunk
+            .iter()
+            .fold(true, |all, b| all & HOST_PLAIN[*b as usize])
+        {
             break;
         }
         done += 8;
@@ -198,7 +202,14 @@ mod tests {
                 assert_eq!(check_host(&host), reference(&host), "{host:?}");
             }
         }
-        for host in [&b"example.com:8080"[..], b"[::1]:80", b"a%2Cb", b"a,b", b"%zz", b"%4"] {
+        for host in [
+            &b"example.com:8080"[..],
+            b"[::1]:80",
+            b"a%2Cb",
+            b"a,b",
+            b"%zz",
+            b"%4",
+        ] {
             assert_eq!(check_host(host), reference(host), "{host:?}");
         }
     }

@@ -42,7 +42,11 @@ impl RequestTarget {
     /// The part before the first `?` (Tornado's `path`).
     pub fn path(&self) -> &str {
         // Targets are short: a plain loop beats a vectorized search's setup.
-        let end = self.0.iter().position(|b| *b == b'?').unwrap_or(self.0.len());
+        let end = self
+            .0
+            .iter()
+            .position(|b| *b == b'?')
+            .unwrap_or(self.0.len());
         std::str::from_utf8(&self.0[..end]).unwrap_or_default()
     }
 

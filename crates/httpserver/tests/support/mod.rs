@@ -13,7 +13,7 @@ use tornado_ioloop::IoLoop;
 use tornado_iostream::IoStream;
 
 /// Runs `f` on a fresh loop, failing after 20 seconds.
-pub fn gen_test<Fut: Future<Output = ()> + 'static>(f: impl FnOnce() -> Fut) {
+pub(crate) fn gen_test<Fut: Future<Output = ()> + 'static>(f: impl FnOnce() -> Fut) {
     let io_loop = IoLoop::new();
     io_loop
         .run_sync(f, Some(Duration::from_secs(20)))
@@ -23,27 +23,27 @@ pub fn gen_test<Fut: Future<Output = ()> + 'static>(f: impl FnOnce() -> Fut) {
 
 /// A response as a raw client saw it.
 #[derive(Debug)]
-pub struct RawResponse {
-    pub status: u16,
-    pub status_line: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) status_line: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// A client connection.
-pub async fn connect(addr: SocketAddr) -> IoStream {
+pub(crate) async fn connect(addr: SocketAddr) -> IoStream {
     IoStream::connect(addr).await.expect("connect")
 }
 
 /// Reads one response from `stream` (`read_stream_body` in Tornado's tests): framed by
 /// Content-Length, chunked, or until close. `head_only` for HEAD requests.
-pub async fn read_response(stream: &IoStream, head_only: bool) -> Option<RawResponse> {
+pub(crate) async fn read_response(stream: &IoStream, head_only: bool) -> Option<RawResponse> {
     let head = stream.read_until(b"\r\n\r\n", Some(1 << 20)).await.ok()?;
     let text = String::from_utf8_lossy(&head).into_owned();
     let mut lines = text.split("\r\n");
@@ -93,7 +93,7 @@ pub async fn read_response(stream: &IoStream, head_only: bool) -> Option<RawResp
 
 /// Sends `request` on a new connection and reads one response; `None` if the server closed
 /// without answering.
-pub async fn raw(addr: SocketAddr, request: &[u8]) -> Option<RawResponse> {
+pub(crate) async fn raw(addr: SocketAddr, request: &[u8]) -> Option<RawResponse> {
     let stream = connect(addr).await;
     stream.write(request.to_vec()).await.ok()?;
     let r = read_response(&stream, false).await;
@@ -102,12 +102,12 @@ pub async fn raw(addr: SocketAddr, request: &[u8]) -> Option<RawResponse> {
 }
 
 /// Everything the server sends on a new connection after `request`, until it closes.
-pub async fn raw_all(addr: SocketAddr, request: &[u8]) -> Bytes {
+pub(crate) async fn raw_all(addr: SocketAddr, request: &[u8]) -> Bytes {
     let stream = connect(addr).await;
     let _ = stream.write(request.to_vec()).await;
     stream.read_until_close().await.unwrap_or_default()
 }
 
-pub fn status(code: u16) -> StatusCode {
+pub(crate) fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap()
 }
