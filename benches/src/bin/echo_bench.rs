@@ -1,0 +1,386 @@
+//! `echo_bench`: our echo server (`examples/echo.rs`) beside a tokio echo server
+//! (`tokio_echo`), each on core 1, driven from core 0 by a raw-mio load generator, in one
+//! run. See `benches/README.md` for the commands.
+//!
+//! Per server, on one server process: echo round trips per second (64 connections, 64-byte
+//! messages, one message in flight per connection), bulk throughput (one connection, 64 KiB
+//! writes, at most 4 MiB in flight), and connections served per second (connect, one byte
+//! there and back, close with a reset; 32 at a time). Then, on a fresh process: the resident
+//! memory each idle connection adds (RSS before and after 10,000 connections that did one
+//! round trip each). For every workload the server's user and system CPU time is read from
+//! `/proc/PID/stat` at the start and the end of the measured window.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tornado_benches::{Measured, Window, accepts, bulk, close_with_reset, open_idle, round_trips};
+
+struct Opts {
+    window: Window,
+    rounds: usize,
+    conns: usize,
+    size: usize,
+    idle: usize,
+    servers: Vec<(String, Vec<String>)>,
+    port: u16,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: echo_bench [--duration S] [--warmup S] [--rounds N] [--idle N] \
+         [--ours PATH] [--tokio PATH] [--port N]"
+    );
+    std::process::exit(2)
+}
+
+fn parse() -> Opts {
+    // The binaries sit beside this one: target/release/{echo_bench,tokio_echo,examples/echo}.
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let mut ours = dir.join("examples/echo");
+    let mut tokio = dir.join("tokio_echo");
+    let mut o = Opts {
+        window: Window {
+            warmup: Duration::from_secs(2),
+            duration: Duration::from_secs(10),
+        },
+        rounds: 1,
+        conns: 64,
+        size: 64,
+        idle: 10_000,
+        servers: Vec::new(),
+        port: 18_801,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage());
+        let secs = |v: &str| Duration::from_secs_f64(v.parse().unwrap_or_else(|_| usage()));
+        let num = |v: &str| v.parse::<usize>().unwrap_or_else(|_| usage());
+        match flag.as_str() {
+            "--duration" => o.window.duration = secs(&value),
+            "--warmup" => o.window.warmup = secs(&value),
+            "--rounds" => o.rounds = num(&value).max(1),
+            "--idle" => o.idle = num(&value),
+            "--ours" => ours = PathBuf::from(value),
+            "--tokio" => tokio = PathBuf::from(value),
+            "--port" => o.port = value.parse().unwrap_or_else(|_| usage()),
+            _ => usage(),
+        }
+    }
+    for path in [&ours, &tokio] {
+        if !path.exists() {
+            eprintln!(
+                "{} not found: build it first (see benches/README.md)",
+                path.display()
+            );
+            std::process::exit(2);
+        }
+    }
+    let (ours, tokio) = (ours.display().to_string(), tokio.display().to_string());
+    o.servers = vec![
+        ("tornado-rs".into(), vec![ours]),
+        (
+            "tokio, 64 KiB buffer".into(),
+            vec![tokio.clone(), "--buffer".into(), "65536".into()],
+        ),
+        (
+            "tokio, 8 KiB buffer".into(),
+            vec![tokio, "--buffer".into(), "8192".into()],
+        ),
+    ];
+    o
+}
+
+/// A server process pinned to core 1.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(command: &[String], port: u16) -> io::Result<Server> {
+        let child = Command::new("taskset")
+            .args(["-c", "1"])
+            .args(command)
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(addr).is_err() {
+            if Instant::now() > deadline {
+                return Err(io::Error::other(format!("{command:?} did not listen")));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // That probe connection is gone; let the server see it close before measuring.
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(Server { child, addr })
+    }
+
+    /// (user, system) CPU time so far, all threads (`/proc/PID/stat` fields 14 and 15).
+    fn cpu(&self) -> (Duration, Duration) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("/proc/PID/stat");
+        // The command name may hold spaces: count fields after its closing parenthesis.
+        let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields[i].parse::<u64>().expect("clock ticks");
+        let hz = clock_ticks_per_second();
+        let d = |t: u64| Duration::from_secs_f64(t as f64 / hz as f64);
+        (d(ticks(11)), d(ticks(12)))
+    }
+
+    /// Resident memory in KiB (`VmRSS`).
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc/PID/status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .expect("VmRSS");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clock_ticks_per_second() -> u64 {
+    static HZ: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *HZ.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+/// One workload's result: the load generator's count and the server's CPU in the window.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    m: Measured,
+    user: Duration,
+    sys: Duration,
+}
+
+type Workload<'a> = dyn Fn(SocketAddr, &mut dyn FnMut(bool)) -> io::Result<Measured> + 'a;
+
+fn measure(server: &Server, workload: &Workload<'_>) -> io::Result<Sample> {
+    let mut at_open = (Duration::ZERO, Duration::ZERO);
+    let mut at_close = at_open;
+    let m = workload(server.addr, &mut |open| {
+        if open {
+            at_open = server.cpu();
+        } else {
+            at_close = server.cpu();
+        }
+    })?;
+    Ok(Sample {
+        m,
+        user: at_close.0 - at_open.0,
+        sys: at_close.1 - at_open.1,
+    })
+}
+
+/// Every figure of one server.
+#[derive(Default, Clone)]
+struct Results {
+    rt: Vec<Sample>,
+    bulk: Vec<Sample>,
+    accept: Vec<Sample>,
+    idle_kib: Vec<f64>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn run() -> io::Result<()> {
+    let o = parse();
+    let mut results = vec![Results::default(); o.servers.len()];
+    for round in 1..=o.rounds {
+        for (i, (name, command)) in o.servers.iter().enumerate() {
+            eprintln!("round {round}: {name}: round trips, bulk, accepts");
+            let server = Server::start(command, o.port + i as u16)?;
+            let (conns, size, w) = (o.conns, o.size, o.window);
+            let r = &mut results[i];
+            r.rt.push(measure(&server, &|a, mark| {
+                round_trips(a, conns, size, w, mark)
+            })?);
+            r.bulk.push(measure(&server, &|a, mark| {
+                bulk(a, 64 * 1024, 4 << 20, w, mark)
+            })?);
+            r.accept
+                .push(measure(&server, &|a, mark| accepts(a, 32, w, mark))?);
+            server.stop();
+        }
+        for (i, (name, command)) in o.servers.iter().enumerate() {
+            eprintln!("round {round}: {name}: {} idle connections", o.idle);
+            let server = Server::start(command, o.port + i as u16)?;
+            std::thread::sleep(Duration::from_secs(1));
+            let before = server.rss_kib();
+            let conns = open_idle(server.addr, o.idle, 256, 64)?;
+            std::thread::sleep(Duration::from_secs(1));
+            let after = server.rss_kib();
+            let fds = server.open_fds();
+            if fds < o.idle {
+                return Err(io::Error::other(format!("{name} holds {fds} descriptors")));
+            }
+            results[i]
+                .idle_kib
+                .push((after as f64 - before as f64) / o.idle as f64);
+            close_with_reset(conns);
+            server.stop();
+        }
+    }
+    report(&o, &results);
+    Ok(())
+}
+
+/// Prints the medians over rounds as a markdown table: ours, each tokio, and ours against the
+/// best tokio figure of the row (the highest rate, or the lowest cost).
+fn report(o: &Opts, results: &[Results]) {
+    let secs = |s: &Sample| s.m.elapsed.as_secs_f64();
+    let per_op = |s: &Sample, cpu: Duration| cpu.as_secs_f64() * 1e6 / s.m.ops.max(1) as f64;
+    let per_100mb =
+        |s: &Sample, cpu: Duration| cpu.as_secs_f64() * 1e3 * 1e8 / s.m.bytes.max(1) as f64;
+    type Row = (String, bool, Box<dyn Fn(&Results) -> f64>);
+    let med = |v: &Vec<Sample>, f: &dyn Fn(&Sample) -> f64| median(v.iter().map(f).collect());
+    let rows: Vec<Row> = vec![
+        (
+            format!("echo round trips/s ({} conns, {} B)", o.conns, o.size),
+            true,
+            Box::new(move |r| med(&r.rt, &|s| s.m.ops as f64 / secs(s))),
+        ),
+        (
+            "server CPU µs per round trip: user".into(),
+            false,
+            Box::new(move |r| med(&r.rt, &|s| per_op(s, s.user))),
+        ),
+        (
+            "server CPU µs per round trip: sys".into(),
+            false,
+            Box::new(move |r| med(&r.rt, &|s| per_op(s, s.sys))),
+        ),
+        (
+            "bulk echo MB/s (1 conn, 64 KiB writes)".into(),
+            true,
+            Box::new(move |r| med(&r.bulk, &|s| s.m.bytes as f64 / 1e6 / secs(s))),
+        ),
+        (
+            "server CPU ms per 100 MB: user".into(),
+            false,
+            Box::new(move |r| med(&r.bulk, &|s| per_100mb(s, s.user))),
+        ),
+        (
+            "server CPU ms per 100 MB: sys".into(),
+            false,
+            Box::new(move |r| med(&r.bulk, &|s| per_100mb(s, s.sys))),
+        ),
+        (
+            "connections served/s (32 at a time)".into(),
+            true,
+            Box::new(move |r| med(&r.accept, &|s| s.m.ops as f64 / secs(s))),
+        ),
+        (
+            "server CPU µs per connection: user".into(),
+            false,
+            Box::new(move |r| med(&r.accept, &|s| per_op(s, s.user))),
+        ),
+        (
+            "server CPU µs per connection: sys".into(),
+            false,
+            Box::new(move |r| med(&r.accept, &|s| per_op(s, s.sys))),
+        ),
+        (
+            format!("RSS KiB per idle connection ({})", o.idle),
+            false,
+            Box::new(|r| median(r.idle_kib.clone())),
+        ),
+    ];
+    let names: Vec<&str> = o.servers.iter().map(|(n, _)| n.as_str()).collect();
+    println!(
+        "| workload | {} | ours / best tokio | better |",
+        names.join(" | ")
+    );
+    println!("|---|{}---:|---|", "---:|".repeat(names.len()));
+    for (label, higher_is_better, f) in &rows {
+        let v: Vec<f64> = results.iter().map(f).collect();
+        let peers = v[1..].iter().copied();
+        let best = if *higher_is_better {
+            peers.fold(f64::MIN, f64::max)
+        } else {
+            peers.fold(f64::MAX, f64::min)
+        };
+        let cells: Vec<String> = v.iter().map(|x| fmt(*x)).collect();
+        let better = if *higher_is_better { "higher" } else { "lower" };
+        println!(
+            "| {label} | {} | {:.2}× | {better} |",
+            cells.join(" | "),
+            v[0] / best
+        );
+    }
+    println!(
+        "\n{} round(s), servers interleaved; {:.0} s measured after {:.0} s of warm-up; medians over rounds.",
+        o.rounds,
+        o.window.duration.as_secs_f64(),
+        o.window.warmup.as_secs_f64()
+    );
+}
+
+fn fmt(x: f64) -> String {
+    if x >= 1000.0 {
+        let s = format!("{x:.0}");
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn main() {
+    // The load generator runs on core 0 and the servers on core 1: re-run this program
+    // under `taskset -c 0` unless that has been done.
+    if std::env::var_os("ECHO_BENCH_PINNED").is_none() {
+        let exe = std::env::current_exe().expect("current_exe");
+        let status = Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(exe)
+            .args(std::env::args().skip(1))
+            .env("ECHO_BENCH_PINNED", "1")
+            .status()
+            .expect("taskset (util-linux) is needed");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    if let Err(e) = run() {
+        eprintln!("echo_bench: {e}");
+        std::process::exit(1);
+    }
+}
