@@ -26,12 +26,20 @@ struct Opts {
     idle: usize,
     servers: Vec<(String, Vec<String>)>,
     port: u16,
+    /// The workloads to run: `rt`, `bulk`, `accept`, `idle`.
+    only: Vec<String>,
+}
+
+impl Opts {
+    fn runs(&self, workload: &str) -> bool {
+        self.only.iter().any(|w| w == workload)
+    }
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: echo_bench [--duration S] [--warmup S] [--rounds N] [--idle N] \
-         [--ours PATH] [--tokio PATH] [--port N]"
+         [--ours PATH] [--tokio PATH] [--port N] [--only rt,bulk,accept,idle]"
     );
     std::process::exit(2)
 }
@@ -55,6 +63,7 @@ fn parse() -> Opts {
         idle: 10_000,
         servers: Vec::new(),
         port: 18_801,
+        only: ["rt", "bulk", "accept", "idle"].map(String::from).to_vec(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -69,6 +78,7 @@ fn parse() -> Opts {
             "--ours" => ours = PathBuf::from(value),
             "--tokio" => tokio = PathBuf::from(value),
             "--port" => o.port = value.parse().unwrap_or_else(|_| usage()),
+            "--only" => o.only = value.split(',').map(String::from).collect(),
             _ => usage(),
         }
     }
@@ -104,16 +114,24 @@ struct Server {
 
 impl Server {
     fn start(command: &[String], port: u16) -> io::Result<Server> {
-        let child = Command::new("taskset")
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if TcpStream::connect(addr).is_ok() {
+            return Err(io::Error::other(format!(
+                "something already listens on {addr}"
+            )));
+        }
+        let mut child = Command::new("taskset")
             .args(["-c", "1"])
             .args(command)
             .args(["--port", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(addr).is_err() {
+            if let Some(status) = child.try_wait()? {
+                return Err(io::Error::other(format!("{command:?} exited: {status}")));
+            }
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!("{command:?} did not listen")));
             }
@@ -124,17 +142,9 @@ impl Server {
         Ok(Server { child, addr })
     }
 
-    /// (user, system) CPU time so far, all threads (`/proc/PID/stat` fields 14 and 15).
+    /// (user, system) CPU time so far, all threads.
     fn cpu(&self) -> (Duration, Duration) {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .expect("/proc/PID/stat");
-        // The command name may hold spaces: count fields after its closing parenthesis.
-        let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields[i].parse::<u64>().expect("clock ticks");
-        let hz = clock_ticks_per_second();
-        let d = |t: u64| Duration::from_secs_f64(t as f64 / hz as f64);
-        (d(ticks(11)), d(ticks(12)))
+        cpu_of(&self.child.id().to_string())
     }
 
     /// Resident memory in KiB (`VmRSS`).
@@ -154,7 +164,18 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// SIGTERM (so that a wrapper such as `perf record` can finish), SIGKILL after 5 s.
     fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -184,20 +205,44 @@ struct Sample {
 type Workload<'a> = dyn Fn(SocketAddr, &mut dyn FnMut(bool)) -> io::Result<Measured> + 'a;
 
 fn measure(server: &Server, workload: &Workload<'_>) -> io::Result<Sample> {
-    let mut at_open = (Duration::ZERO, Duration::ZERO);
+    let mut at_open = [Duration::ZERO; 4];
     let mut at_close = at_open;
     let m = workload(server.addr, &mut |open| {
+        let (u, s) = server.cpu();
+        let (cu, cs) = cpu_of("self");
+        let now = [u, s, cu, cs];
         if open {
-            at_open = server.cpu();
+            at_open = now;
         } else {
-            at_close = server.cpu();
+            at_close = now;
         }
     })?;
+    let d: Vec<Duration> = (0..4).map(|i| at_close[i] - at_open[i]).collect();
+    // How busy each side was: if the load generator is near 100 %, it is the bottleneck.
+    let pct = |a: Duration, b: Duration| (a + b).as_secs_f64() * 100.0 / m.elapsed.as_secs_f64();
+    eprintln!(
+        "  server CPU {:.0} %, load generator CPU {:.0} %",
+        pct(d[0], d[1]),
+        pct(d[2], d[3])
+    );
     Ok(Sample {
         m,
-        user: at_close.0 - at_open.0,
-        sys: at_close.1 - at_open.1,
+        user: d[0],
+        sys: d[1],
     })
+}
+
+/// (user, system) CPU time of process `pid` ("self" for this one), all threads
+/// (`/proc/PID/stat` fields 14 and 15).
+fn cpu_of(pid: &str) -> (Duration, Duration) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // The command name may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields[i].parse::<u64>().expect("clock ticks");
+    let hz = clock_ticks_per_second();
+    let d = |t: u64| Duration::from_secs_f64(t as f64 / hz as f64);
+    (d(ticks(11)), d(ticks(12)))
 }
 
 /// Every figure of one server.
@@ -209,9 +254,10 @@ struct Results {
     idle_kib: Vec<f64>,
 }
 
+/// The median, or NaN for a workload that did not run.
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn run() -> io::Result<()> {
@@ -219,21 +265,33 @@ fn run() -> io::Result<()> {
     let mut results = vec![Results::default(); o.servers.len()];
     for round in 1..=o.rounds {
         for (i, (name, command)) in o.servers.iter().enumerate() {
-            eprintln!("round {round}: {name}: round trips, bulk, accepts");
+            if !(o.runs("rt") || o.runs("bulk") || o.runs("accept")) {
+                break;
+            }
+            eprintln!("round {round}: {name}: {}", o.only.join(", "));
             let server = Server::start(command, o.port + i as u16)?;
             let (conns, size, w) = (o.conns, o.size, o.window);
             let r = &mut results[i];
-            r.rt.push(measure(&server, &|a, mark| {
-                round_trips(a, conns, size, w, mark)
-            })?);
-            r.bulk.push(measure(&server, &|a, mark| {
-                bulk(a, 64 * 1024, 4 << 20, w, mark)
-            })?);
-            r.accept
-                .push(measure(&server, &|a, mark| accepts(a, 32, w, mark))?);
+            if o.runs("rt") {
+                r.rt.push(measure(&server, &|a, mark| {
+                    round_trips(a, conns, size, w, mark)
+                })?);
+            }
+            if o.runs("bulk") {
+                r.bulk.push(measure(&server, &|a, mark| {
+                    bulk(a, 64 * 1024, 4 << 20, w, mark)
+                })?);
+            }
+            if o.runs("accept") {
+                r.accept
+                    .push(measure(&server, &|a, mark| accepts(a, 32, w, mark))?);
+            }
             server.stop();
         }
         for (i, (name, command)) in o.servers.iter().enumerate() {
+            if !o.runs("idle") {
+                break;
+            }
             eprintln!("round {round}: {name}: {} idle connections", o.idle);
             let server = Server::start(command, o.port + i as u16)?;
             std::thread::sleep(Duration::from_secs(1));
@@ -325,6 +383,9 @@ fn report(o: &Opts, results: &[Results]) {
     println!("|---|{}---:|---|", "---:|".repeat(names.len()));
     for (label, higher_is_better, f) in &rows {
         let v: Vec<f64> = results.iter().map(f).collect();
+        if v[0].is_nan() {
+            continue;
+        }
         let peers = v[1..].iter().copied();
         let best = if *higher_is_better {
             peers.fold(f64::MIN, f64::max)
