@@ -21,6 +21,8 @@ use tornado_benches::{Measured, Window, accepts, bulk, close_with_reset, open_id
 struct Opts {
     window: Window,
     rounds: usize,
+    /// Rounds of the memory workload, which varies little (its own count, default 1).
+    idle_rounds: usize,
     conns: usize,
     size: usize,
     idle: usize,
@@ -38,7 +40,7 @@ impl Opts {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: echo_bench [--duration S] [--warmup S] [--rounds N] [--idle N] \
+        "usage: echo_bench [--duration S] [--warmup S] [--rounds N] [--idle N] [--idle-rounds N] \
          [--ours PATH] [--tokio PATH] [--port N] [--only rt,bulk,accept,idle]"
     );
     std::process::exit(2)
@@ -58,6 +60,7 @@ fn parse() -> Opts {
             duration: Duration::from_secs(10),
         },
         rounds: 1,
+        idle_rounds: 1,
         conns: 64,
         size: 64,
         idle: 10_000,
@@ -75,6 +78,7 @@ fn parse() -> Opts {
             "--warmup" => o.window.warmup = secs(&value),
             "--rounds" => o.rounds = num(&value).max(1),
             "--idle" => o.idle = num(&value),
+            "--idle-rounds" => o.idle_rounds = num(&value).max(1),
             "--ours" => ours = PathBuf::from(value),
             "--tokio" => tokio = PathBuf::from(value),
             "--port" => o.port = value.parse().unwrap_or_else(|_| usage()),
@@ -204,7 +208,10 @@ struct Sample {
 
 type Workload<'a> = dyn Fn(SocketAddr, &mut dyn FnMut(bool)) -> io::Result<Measured> + 'a;
 
-fn measure(server: &Server, workload: &Workload<'_>) -> io::Result<Sample> {
+/// How long to wait before starting a server.
+const SETTLE: Duration = Duration::from_secs(2);
+
+fn measure(what: &str, server: &Server, workload: &Workload<'_>) -> io::Result<Sample> {
     let mut at_open = [Duration::ZERO; 4];
     let mut at_close = at_open;
     let m = workload(server.addr, &mut |open| {
@@ -221,7 +228,10 @@ fn measure(server: &Server, workload: &Workload<'_>) -> io::Result<Sample> {
     // How busy each side was: if the load generator is near 100 %, it is the bottleneck.
     let pct = |a: Duration, b: Duration| (a + b).as_secs_f64() * 100.0 / m.elapsed.as_secs_f64();
     eprintln!(
-        "  server CPU {:.0} %, load generator CPU {:.0} %",
+        "  {what}: {} ops, {} bytes in {:.1} s; server CPU {:.0} %, load generator CPU {:.0} %",
+        m.ops,
+        m.bytes,
+        m.elapsed.as_secs_f64(),
         pct(d[0], d[1]),
         pct(d[2], d[3])
     );
@@ -263,36 +273,49 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn run() -> io::Result<()> {
     let o = parse();
     let mut results = vec![Results::default(); o.servers.len()];
+    let n = o.servers.len();
+    let throughput = o.runs("rt") || o.runs("bulk") || o.runs("accept");
+    // Each round starts with the next server, so that none is always first (or always right
+    // after another's teardown), and every server starts after a pause that lets the kernel
+    // finish closing the previous one's sockets.
+    let order = |round: usize| (0..n).map(move |k| (k + round - 1) % n);
     for round in 1..=o.rounds {
-        for (i, (name, command)) in o.servers.iter().enumerate() {
-            if !(o.runs("rt") || o.runs("bulk") || o.runs("accept")) {
-                break;
-            }
+        if !throughput {
+            break;
+        }
+        for i in order(round) {
+            let (name, command) = &o.servers[i];
             eprintln!("round {round}: {name}: {}", o.only.join(", "));
+            std::thread::sleep(SETTLE);
             let server = Server::start(command, o.port + i as u16)?;
             let (conns, size, w) = (o.conns, o.size, o.window);
             let r = &mut results[i];
             if o.runs("rt") {
-                r.rt.push(measure(&server, &|a, mark| {
+                r.rt.push(measure("round trips", &server, &|a, mark| {
                     round_trips(a, conns, size, w, mark)
                 })?);
             }
             if o.runs("bulk") {
-                r.bulk.push(measure(&server, &|a, mark| {
+                r.bulk.push(measure("bulk", &server, &|a, mark| {
                     bulk(a, 64 * 1024, 4 << 20, w, mark)
                 })?);
             }
             if o.runs("accept") {
-                r.accept
-                    .push(measure(&server, &|a, mark| accepts(a, 32, w, mark))?);
+                r.accept.push(measure("connections", &server, &|a, mark| {
+                    accepts(a, 32, w, mark)
+                })?);
             }
             server.stop();
         }
-        for (i, (name, command)) in o.servers.iter().enumerate() {
-            if !o.runs("idle") {
-                break;
-            }
+    }
+    for round in 1..=o.idle_rounds {
+        if !o.runs("idle") {
+            break;
+        }
+        for i in order(round) {
+            let (name, command) = &o.servers[i];
             eprintln!("round {round}: {name}: {} idle connections", o.idle);
+            std::thread::sleep(SETTLE);
             let server = Server::start(command, o.port + i as u16)?;
             std::thread::sleep(Duration::from_secs(1));
             let before = server.rss_kib();
@@ -303,9 +326,9 @@ fn run() -> io::Result<()> {
             if fds < o.idle {
                 return Err(io::Error::other(format!("{name} holds {fds} descriptors")));
             }
-            results[i]
-                .idle_kib
-                .push((after as f64 - before as f64) / o.idle as f64);
+            let per_conn = (after as f64 - before as f64) / o.idle as f64;
+            eprintln!("  {per_conn:.2} KiB per idle connection");
+            results[i].idle_kib.push(per_conn);
             close_with_reset(conns);
             server.stop();
         }
@@ -401,10 +424,12 @@ fn report(o: &Opts, results: &[Results]) {
         );
     }
     println!(
-        "\n{} round(s), servers interleaved; {:.0} s measured after {:.0} s of warm-up; medians over rounds.",
+        "\n{} round(s), servers interleaved; {:.0} s measured after {:.0} s of warm-up; memory: {} \
+         round(s); medians over rounds.",
         o.rounds,
         o.window.duration.as_secs_f64(),
-        o.window.warmup.as_secs_f64()
+        o.window.warmup.as_secs_f64(),
+        o.idle_rounds
     );
 }
 

@@ -165,6 +165,15 @@ impl WriteBuffer {
         n
     }
 
+    /// Everything queued, if it is one slice: one chunk and no tail, or only the tail.
+    pub(crate) fn single_slice(&self) -> Option<&[u8]> {
+        match (self.chunks.len(), self.tail.is_empty()) {
+            (0, _) => Some(&self.tail),
+            (1, true) => self.chunks.front().map(|c| &c[..]),
+            _ => None,
+        }
+    }
+
     /// The front of the queue as one slice (for transports that take one buffer).
     pub(crate) fn front(&self) -> &[u8] {
         match self.chunks.front() {
@@ -237,6 +246,19 @@ mod tests {
         assert_eq!(w.len(), 6);
         assert_eq!(drain(&mut w), b"abcdef");
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn single_slice_only_when_everything_is_one_slice() {
+        let mut w = WriteBuffer::default();
+        w.push_slice(b"tail");
+        assert_eq!(w.single_slice(), Some(&b"tail"[..]));
+        w.push(Bytes::from(vec![1u8; 5000]));
+        assert_eq!(w.single_slice(), None, "tail then chunk");
+        w.advance(4);
+        assert_eq!(w.single_slice().map(<[u8]>::len), Some(5000));
+        w.push_slice(b"x");
+        assert_eq!(w.single_slice(), None, "chunk then tail");
     }
 
     #[test]

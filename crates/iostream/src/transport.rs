@@ -119,7 +119,11 @@ pub(crate) fn read_plain(
 pub(crate) fn flush_plain(s: &Socket, wbuf: &mut WriteBuffer) -> io::Result<FlushProgress> {
     let mut progress = FlushProgress::default();
     while !wbuf.is_empty() {
-        let result = {
+        let result = if let Some(only) = wbuf.single_slice() {
+            // The common case (one response, one echo): no array of 64 slices to fill.
+            s.write_vectored(&[IoSlice::new(only)])
+                .map(|w| (w, only.len()))
+        } else {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
             let n = wbuf.io_slices(&mut slices);
             let total: usize = slices[..n].iter().map(|s| s.len()).sum();
