@@ -338,64 +338,66 @@ fn run() -> io::Result<()> {
 }
 
 /// Prints the medians over rounds as a markdown table: ours, each tokio, and ours against the
-/// best tokio figure of the row (the highest rate, or the lowest cost).
+/// best tokio figure of the row (the highest rate, or the lowest cost). Rates also show the
+/// lowest and highest round, since this kind of machine swings widely between runs.
 fn report(o: &Opts, results: &[Results]) {
     let secs = |s: &Sample| s.m.elapsed.as_secs_f64();
     let per_op = |s: &Sample, cpu: Duration| cpu.as_secs_f64() * 1e6 / s.m.ops.max(1) as f64;
     let per_100mb =
         |s: &Sample, cpu: Duration| cpu.as_secs_f64() * 1e3 * 1e8 / s.m.bytes.max(1) as f64;
-    type Row = (String, bool, Box<dyn Fn(&Results) -> f64>);
-    let med = |v: &Vec<Sample>, f: &dyn Fn(&Sample) -> f64| median(v.iter().map(f).collect());
+    /// (label, is a rate (higher is better), the per-round values of a server)
+    type Row = (String, bool, Box<dyn Fn(&Results) -> Vec<f64>>);
+    let each = |v: &Vec<Sample>, f: &dyn Fn(&Sample) -> f64| v.iter().map(f).collect::<Vec<_>>();
     let rows: Vec<Row> = vec![
         (
             format!("echo round trips/s ({} conns, {} B)", o.conns, o.size),
             true,
-            Box::new(move |r| med(&r.rt, &|s| s.m.ops as f64 / secs(s))),
+            Box::new(move |r| each(&r.rt, &|s| s.m.ops as f64 / secs(s))),
         ),
         (
             "server CPU µs per round trip: user".into(),
             false,
-            Box::new(move |r| med(&r.rt, &|s| per_op(s, s.user))),
+            Box::new(move |r| each(&r.rt, &|s| per_op(s, s.user))),
         ),
         (
             "server CPU µs per round trip: sys".into(),
             false,
-            Box::new(move |r| med(&r.rt, &|s| per_op(s, s.sys))),
+            Box::new(move |r| each(&r.rt, &|s| per_op(s, s.sys))),
         ),
         (
             "bulk echo MB/s (1 conn, 64 KiB writes)".into(),
             true,
-            Box::new(move |r| med(&r.bulk, &|s| s.m.bytes as f64 / 1e6 / secs(s))),
+            Box::new(move |r| each(&r.bulk, &|s| s.m.bytes as f64 / 1e6 / secs(s))),
         ),
         (
             "server CPU ms per 100 MB: user".into(),
             false,
-            Box::new(move |r| med(&r.bulk, &|s| per_100mb(s, s.user))),
+            Box::new(move |r| each(&r.bulk, &|s| per_100mb(s, s.user))),
         ),
         (
             "server CPU ms per 100 MB: sys".into(),
             false,
-            Box::new(move |r| med(&r.bulk, &|s| per_100mb(s, s.sys))),
+            Box::new(move |r| each(&r.bulk, &|s| per_100mb(s, s.sys))),
         ),
         (
             "connections served/s (32 at a time)".into(),
             true,
-            Box::new(move |r| med(&r.accept, &|s| s.m.ops as f64 / secs(s))),
+            Box::new(move |r| each(&r.accept, &|s| s.m.ops as f64 / secs(s))),
         ),
         (
             "server CPU µs per connection: user".into(),
             false,
-            Box::new(move |r| med(&r.accept, &|s| per_op(s, s.user))),
+            Box::new(move |r| each(&r.accept, &|s| per_op(s, s.user))),
         ),
         (
             "server CPU µs per connection: sys".into(),
             false,
-            Box::new(move |r| med(&r.accept, &|s| per_op(s, s.sys))),
+            Box::new(move |r| each(&r.accept, &|s| per_op(s, s.sys))),
         ),
         (
             format!("RSS KiB per idle connection ({})", o.idle),
             false,
-            Box::new(|r| median(r.idle_kib.clone())),
+            Box::new(|r| r.idle_kib.clone()),
         ),
     ];
     let names: Vec<&str> = o.servers.iter().map(|(n, _)| n.as_str()).collect();
@@ -404,19 +406,32 @@ fn report(o: &Opts, results: &[Results]) {
         names.join(" | ")
     );
     println!("|---|{}---:|---|", "---:|".repeat(names.len()));
-    for (label, higher_is_better, f) in &rows {
-        let v: Vec<f64> = results.iter().map(f).collect();
+    for (label, is_rate, f) in &rows {
+        let all: Vec<Vec<f64>> = results.iter().map(f).collect();
+        let v: Vec<f64> = all.iter().map(|x| median(x.clone())).collect();
         if v[0].is_nan() {
             continue;
         }
         let peers = v[1..].iter().copied();
-        let best = if *higher_is_better {
+        let best = if *is_rate {
             peers.fold(f64::MIN, f64::max)
         } else {
             peers.fold(f64::MAX, f64::min)
         };
-        let cells: Vec<String> = v.iter().map(|x| fmt(*x)).collect();
-        let better = if *higher_is_better { "higher" } else { "lower" };
+        let cells: Vec<String> = all
+            .iter()
+            .zip(&v)
+            .map(|(x, m)| {
+                let lo = x.iter().copied().fold(f64::MAX, f64::min);
+                let hi = x.iter().copied().fold(f64::MIN, f64::max);
+                if *is_rate && x.len() > 1 {
+                    format!("{} ({}–{})", fmt(*m), fmt(lo), fmt(hi))
+                } else {
+                    fmt(*m)
+                }
+            })
+            .collect();
+        let better = if *is_rate { "higher" } else { "lower" };
         println!(
             "| {label} | {} | {:.2}× | {better} |",
             cells.join(" | "),
@@ -425,7 +440,7 @@ fn report(o: &Opts, results: &[Results]) {
     }
     println!(
         "\n{} round(s), servers interleaved; {:.0} s measured after {:.0} s of warm-up; memory: {} \
-         round(s); medians over rounds.",
+         round(s); medians over rounds (rates: lowest–highest round in parentheses).",
         o.rounds,
         o.window.duration.as_secs_f64(),
         o.window.warmup.as_secs_f64(),

@@ -155,10 +155,11 @@ fn test_connect_tls_timeout_closes_stream() {
     gen_test(|| async {
         let server = TestTcpServer::new(Family::V4);
         let port = server.port;
-        // Long enough for the TCP connect to finish, so that it expires in the handshake.
+        // Long enough for the TCP connect to finish even on a busy machine (Tornado: 0.5 s),
+        // so that it expires in the handshake, which the server never answers.
         let settings = ConnectSettings::new()
             .tls(tls_no_verify())
-            .timeout(Duration::from_millis(500));
+            .timeout(Duration::from_secs(2));
         let err = TcpClient::new()
             .connect_with("127.0.0.1", port, &settings)
             .await
