@@ -13,7 +13,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 pub const DEFAULT_BACKLOG: i32 = 128;
 
 /// Which address families to bind (`socket.AF_UNSPEC`, `AF_INET`, `AF_INET6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Family {
     /// Both IPv4 and IPv6, as available. The default.
     #[default]
@@ -25,7 +25,17 @@ pub enum Family {
 }
 
 impl Family {
-    fn accepts(self, addr: &SocketAddr) -> bool {
+    /// The family of `addr`.
+    pub fn of(addr: &SocketAddr) -> Family {
+        if addr.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
+
+    /// `true` if `addr` is of this family (any address is, of [`Family::Unspecified`]).
+    pub fn accepts(self, addr: &SocketAddr) -> bool {
         match self {
             Family::Unspecified => true,
             Family::V4 => addr.is_ipv4(),

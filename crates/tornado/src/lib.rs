@@ -9,8 +9,13 @@
 //! | `r#gen` | `tornado-gen` | `tornado.gen` |
 //! | [`locks`] | `tornado-locks` | `tornado.locks` |
 //! | [`queues`] | `tornado-queues` | `tornado.queues` |
+//! | [`iostream`] | `tornado-iostream` | `tornado.iostream` |
+//! | [`tcpserver`] | `tornado-tcpserver` | `tornado.tcpserver`, `tornado.tcpclient`, `tornado.netutil` |
+//! | [`httpserver`], [`httputil`] | `tornado-httpserver` | `tornado.httpserver`, `tornado.http1connection`, `tornado.httputil` |
 //!
 //! Each crate can also be used alone (`tornado-ioloop` for just the loop, say).
+//!
+//! The feature `tls` (on by default) turns on TLS over rustls in `iostream`, `tcpserver` and `httpserver`.
 //!
 //! `gen` is a reserved word since Rust 2024, so the module is written `tornado::r#gen` in
 //! code (`use tornado::r#gen::sleep;`); it is still Tornado's `gen`.
@@ -61,6 +66,7 @@ pub use tornado_gen as r#gen;
 pub use tornado_httpserver as httpserver;
 pub use tornado_httpserver::httputil;
 pub use tornado_ioloop as ioloop;
+pub use tornado_iostream as iostream;
 pub use tornado_locks as locks;
 pub use tornado_log as log;
 pub use tornado_queues as queues;
