@@ -32,7 +32,9 @@ pub struct HttpServerRequest {
 }
 
 impl HttpServerRequest {
-    pub(crate) fn new(
+    /// A request read from `connection` (`HTTPServerRequest(...)`, as Tornado's
+    /// `_CallableAdapter` and web framework build it once the head is read).
+    pub fn new(
         start_line: RequestStartLine,
         headers: HeaderMap,
         body: Bytes,
@@ -52,8 +54,15 @@ impl HttpServerRequest {
         }
     }
 
-    /// Parses a form body into `body_arguments` and `files` (`_parse_body`).
-    pub(crate) fn parse_body(
+    /// Sets the body, once read.
+    pub fn set_body(&mut self, body: Bytes) {
+        self.body = body;
+    }
+
+    /// Parses a form body (urlencoded or multipart, by `Content-Type`) into
+    /// [`body_arguments`](HttpServerRequest::body_arguments) and
+    /// [`files`](HttpServerRequest::files) (`_parse_body`), within `config`'s limits.
+    pub fn parse_body(
         &mut self,
         config: &crate::httputil::ParseBodyConfig,
     ) -> Result<(), crate::httputil::HttpInputError> {

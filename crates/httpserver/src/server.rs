@@ -218,32 +218,15 @@ impl<D: HttpServerConnectionDelegate> HttpServer<D> {
     /// Closes this server's connections on the current loop, gracefully
     /// (`close_all_connections`): idle ones at once, busy ones as soon as their current
     /// request is answered, and whatever is still open at `deadline` right then. Resolves
-    /// when all are closed. Call [`stop`](HttpServer::stop) first.
+    /// when all are closed. Call [`stop`](HttpServer::stop) first. For a server running on
+    /// several threads, [`shutdown`](HttpServer::shutdown) does this on every loop.
     pub async fn close_all_connections(&self, deadline: impl Into<Deadline>) {
-        let registry = self.tcp.handler().registry();
-        for (_, (stream, state)) in registry.conns.borrow().iter() {
-            state.closing.set(true);
-            if !state.busy.get() {
-                stream.close(None);
-            }
-        }
-        let mut sleep = IoLoop::current().sleep(deadline);
-        let mut forced = false;
-        poll_fn(|cx| {
-            if registry.conns.borrow().is_empty() {
-                return Poll::Ready(());
-            }
-            if !forced && std::pin::Pin::new(&mut sleep).poll(cx).is_ready() {
-                forced = true;
-                for (_, (stream, state)) in registry.conns.borrow().iter() {
-                    stream.close(None);
-                    state.kill();
-                }
-            }
-            registry.waiters.borrow_mut().push(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
+        close_registry(&self.tcp.handler().registry(), deadline.into()).await;
+    }
+
+    /// The addresses this server accepts on, on the current loop.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.tcp.local_addrs()
     }
 
     /// Connections this server has open on the current loop.
@@ -265,6 +248,63 @@ impl<D: HttpServerConnectionDelegate + Send + Sync> HttpServer<D> {
     pub fn start(&self, num_threads: usize) -> io::Result<()> {
         self.tcp.start(num_threads)
     }
+
+    /// A graceful shutdown of every loop this server runs on: [`stop`](HttpServer::stop),
+    /// then [`close_all_connections`](HttpServer::close_all_connections) on the current loop
+    /// and, at the same time, on each thread [`start`](HttpServer::start) started, all with
+    /// the same `deadline`. Resolves when every connection is closed; then
+    /// [`join_threads`](HttpServer::join_threads) ends the threads. (Tornado's workers are
+    /// processes, each shut down by its own signal handler.)
+    pub async fn shutdown(&self, deadline: impl Into<Deadline>) {
+        let deadline = deadline.into().instant();
+        self.stop();
+        let mut others = Vec::new();
+        for io_loop in self.tcp.thread_loops() {
+            let handler = self.tcp.handler().clone();
+            let done = tornado_concurrent::Future::new();
+            let signal = done.clone();
+            io_loop.add_callback(move || {
+                IoLoop::current().spawn_callback(async move {
+                    close_registry(&handler.registry(), Deadline::At(deadline)).await;
+                    let _ = signal.set_result(());
+                });
+            });
+            others.push(done);
+        }
+        close_registry(&self.tcp.handler().registry(), Deadline::At(deadline)).await;
+        for done in others {
+            // A loop that already stopped never answers; its connections went with it.
+            let _ = done.await;
+        }
+    }
+}
+
+/// Closes the connections of one loop's registry: idle ones now, busy ones after their
+/// current answer, the rest at `deadline`.
+async fn close_registry(registry: &Registry, deadline: Deadline) {
+    for (_, (stream, state)) in registry.conns.borrow().iter() {
+        state.closing.set(true);
+        if !state.busy.get() {
+            stream.close(None);
+        }
+    }
+    let mut sleep = IoLoop::current().sleep(deadline);
+    let mut forced = false;
+    poll_fn(|cx| {
+        if registry.conns.borrow().is_empty() {
+            return Poll::Ready(());
+        }
+        if !forced && std::pin::Pin::new(&mut sleep).poll(cx).is_ready() {
+            forced = true;
+            for (_, (stream, state)) in registry.conns.borrow().iter() {
+                stream.close(None);
+                state.kill();
+            }
+        }
+        registry.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
 }
 
 impl<D> fmt::Debug for HttpServer<D> {

@@ -859,3 +859,56 @@ fn graceful_shutdown_deadline() {
         assert!(busy.read_until_close().await.unwrap().is_empty());
     });
 }
+
+#[test]
+fn graceful_shutdown_of_every_thread() {
+    // bind + start(3): shutdown closes the idle connections of all three loops and lets
+    // the busy ones finish their answer, whichever loop accepted them.
+    gen_test(|| async {
+        let server = Rc::new(HttpServer::from_fn(|req: HttpServerRequest| async move {
+            if req.path() == "/slow" {
+                tornado_gen::sleep(Duration::from_millis(100)).await;
+            }
+            let _ = req.respond(StatusCode::OK, HeaderMap::new(), b"done");
+        }));
+        let port = server
+            .bind(
+                0,
+                tornado_tcpserver::BindOptions::new().address("127.0.0.1"),
+            )
+            .unwrap()[0]
+            .port();
+        server.start(3).unwrap();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let mut idle = Vec::new();
+        let mut busy = Vec::new();
+        for _ in 0..6 {
+            // A first answer on each, so that every connection has been accepted by some
+            // loop before the shutdown starts.
+            let c = connect(addr).await;
+            c.write(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+            assert_eq!(&read_response(&c, false).await.unwrap().body[..], b"done");
+            idle.push(c);
+            let c = connect(addr).await;
+            c.write(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+            read_response(&c, false).await.unwrap();
+            c.write(&b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+            busy.push(c);
+        }
+        tornado_gen::sleep(Duration::from_millis(20)).await;
+        let s = server.clone();
+        let closing =
+            IoLoop::current().spawn(async move { s.shutdown(Duration::from_secs(5)).await });
+        for c in &idle {
+            assert!(c.read_until_close().await.unwrap().is_empty());
+        }
+        for c in &busy {
+            let r = read_response(c, false).await.unwrap();
+            assert_eq!(&r.body[..], b"done");
+            assert!(c.read_until_close().await.unwrap().is_empty());
+        }
+        closing.await.unwrap();
+        assert!(tokio_free_connect_refused(addr).await);
+        server.join_threads();
+    });
+}

@@ -238,6 +238,17 @@ impl<H: StreamHandler> TcpServer<H> {
         }
     }
 
+    /// The loops of the threads [`start`](TcpServer::start) started (not the current one), for
+    /// work that must run on each of them, such as a graceful shutdown.
+    pub fn thread_loops(&self) -> Vec<IoLoopHandle> {
+        self.inner
+            .threads
+            .borrow()
+            .iter()
+            .map(|t| t.io_loop.clone())
+            .collect()
+    }
+
     /// Addresses this server accepts on, on the current loop.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.inner
