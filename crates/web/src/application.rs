@@ -1,0 +1,457 @@
+//! [`Application`]: routes, settings, and the glue to the HTTP server
+//! (`tornado.web.Application`).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+use tornado_httpserver::httputil::HttpInputError;
+use tornado_httpserver::{
+    HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
+    HttpServerRequest, HttpServerSettings, ServerConnection, StartLine,
+};
+use tornado_ioloop::{IoLoop, Task};
+
+use crate::body_pipe::{BodySender, body_pipe};
+use crate::handler::Handler;
+use crate::handler_factory::{Factory, MakeHandler};
+use crate::request_handler::RequestHandler;
+use crate::routing::{Found, HostMatches, Matcher, PathArgs, PathMatches, Router, Rule, Target};
+use crate::settings::Settings;
+
+/// What [`Application`] shares between its loops and its requests.
+pub(crate) struct AppShared {
+    pub(crate) settings: Settings,
+    pub(crate) router: Router,
+    has_host_rules: bool,
+    default_handler: Arc<dyn MakeHandler>,
+}
+
+impl AppShared {
+    /// Logs a finished request (`Application.log_request`): on target `access`, info
+    /// below 400, warning below 500, error above, as `200 GET / (1.2.3.4) 0.52ms`.
+    pub(crate) fn log_request(&self, h: &Handler) {
+        if let Some(f) = &self.settings.log_function {
+            f(h);
+            return;
+        }
+        let status = h.get_status();
+        let level = match status {
+            ..400 => log::Level::Info,
+            400..500 => log::Level::Warn,
+            _ => log::Level::Error,
+        };
+        if log::log_enabled!(target: "access", level) {
+            let ms = h.request().request_time().as_secs_f64() * 1000.0;
+            log::log!(target: "access", level, "{status} {} {ms:.2}ms", h.request_summary());
+        }
+    }
+}
+
+/// A web application (`tornado.web.Application`): routes to request handlers, and
+/// settings. Cheap to clone and `Send + Sync`: every loop of a multi-threaded server
+/// shares one.
+///
+/// ```no_run
+/// use tornado_web::{Application, Handler, RequestHandler, Result};
+///
+/// struct MainHandler;
+///
+/// impl RequestHandler for MainHandler {
+///     async fn get(&mut self, h: &mut Handler) -> Result {
+///         h.write("Hello, world");
+///         Ok(())
+///     }
+/// }
+///
+/// let app = Application::builder().route("/", || MainHandler).build().unwrap();
+/// app.listen(8888).unwrap();
+/// tornado_ioloop::IoLoop::current().start().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Application {
+    shared: Arc<AppShared>,
+}
+
+impl Application {
+    /// Starts describing an application.
+    pub fn builder() -> ApplicationBuilder {
+        ApplicationBuilder {
+            rules: RulesBuilder::default(),
+            hosts: Vec::new(),
+            settings: Settings::default(),
+            default_handler: None,
+        }
+    }
+
+    /// The settings (`settings`).
+    pub fn settings(&self) -> &Settings {
+        &self.shared.settings
+    }
+
+    /// The path of the route named `name` with `args` in its groups (`reverse_url`).
+    pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String, crate::RoutingError> {
+        self.shared.router.reverse_url(name, args)
+    }
+
+    /// An HTTP server for this application listening on `port` on every interface, on
+    /// the current loop (`listen`). The server keeps running when the returned value is
+    /// dropped; keep it to stop it or to close its connections.
+    pub fn listen(&self, port: u16) -> io::Result<HttpServer<Application>> {
+        self.listen_with(port, None, HttpServerSettings::default())
+    }
+
+    /// [`listen`](Application::listen) on one address and with server settings
+    /// (`listen(port, address, **kwargs)`).
+    pub fn listen_with(
+        &self,
+        port: u16,
+        address: Option<&str>,
+        settings: HttpServerSettings,
+    ) -> io::Result<HttpServer<Application>> {
+        let server = HttpServer::with_settings(self.clone(), settings);
+        server.listen(port, address)?;
+        Ok(server)
+    }
+
+    fn find(&self, request: &HttpServerRequest) -> Found {
+        let host_name;
+        let host = if self.shared.has_host_rules {
+            host_name = request.host_name();
+            host_name.as_str()
+        } else {
+            ""
+        };
+        self.shared
+            .router
+            .find(host, request.path())
+            .unwrap_or_else(|| Found {
+                make: self.shared.default_handler.clone(),
+                args: PathArgs::default(),
+            })
+    }
+}
+
+impl fmt::Debug for Application {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Application")
+            .field("settings", &self.shared.settings)
+            .field("router", &self.shared.router)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct RulesBuilder {
+    rules: Vec<Rule>,
+    error: Option<crate::RoutingError>,
+}
+
+impl RulesBuilder {
+    fn path<F, H>(&mut self, pattern: &str, name: Option<&str>, make: F)
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        match PathMatches::new(pattern) {
+            Ok(m) => self.rules.push(Rule {
+                matcher: Matcher::Path(m),
+                target: Target::Handler(Arc::new(Factory::new(make))),
+                name: name.map(str::to_owned),
+            }),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn router(&mut self, pattern: Option<&str>, router: Router) {
+        let matcher = match pattern.map(PathMatches::new) {
+            None => Matcher::Any,
+            Some(Ok(m)) => Matcher::Path(m),
+            Some(Err(e)) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        self.rules.push(Rule {
+            matcher,
+            target: Target::Router(Arc::new(router)),
+            name: None,
+        });
+    }
+
+    fn build(self) -> Result<Router, crate::RoutingError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(Router { rules: self.rules }),
+        }
+    }
+}
+
+/// Builds an [`Application`]: its routes in order, per-host routes, settings.
+pub struct ApplicationBuilder {
+    rules: RulesBuilder,
+    hosts: Vec<(String, RouterBuilder)>,
+    settings: Settings,
+    default_handler: Option<Arc<dyn MakeHandler>>,
+}
+
+impl ApplicationBuilder {
+    /// Requests whose path matches `pattern` go to a handler made by `make`
+    /// (`(pattern, HandlerClass, init_kwargs)`: what `initialize` would receive, the
+    /// closure captures).
+    pub fn route<F, H>(mut self, pattern: &str, make: F) -> Self
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        self.rules.path(pattern, None, make);
+        self
+    }
+
+    /// [`route`](ApplicationBuilder::route) with a name for
+    /// [`reverse_url`](Application::reverse_url) (`url(pattern, handler, name=...)`).
+    pub fn route_named<F, H>(mut self, pattern: &str, name: &str, make: F) -> Self
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        self.rules.path(pattern, Some(name), make);
+        self
+    }
+
+    /// Requests whose path matches `pattern` are routed again by `router` (a rule whose
+    /// target is a router); `None` sends every request there that got this far.
+    pub fn router(mut self, pattern: Option<&str>, router: Router) -> Self {
+        self.rules.router(pattern, router);
+        self
+    }
+
+    /// Routes for hosts matching `host_pattern` (`add_handlers(host_pattern, handlers)`):
+    /// they are tried before the routes given with [`route`](ApplicationBuilder::route),
+    /// in the order the hosts were added.
+    pub fn host(mut self, host_pattern: &str, routes: RouterBuilder) -> Self {
+        self.hosts.push((host_pattern.to_owned(), routes));
+        self
+    }
+
+    /// The settings.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The handler for requests no route matches (`default_handler_class`); by default a
+    /// 404.
+    pub fn default_handler<F, H>(mut self, make: F) -> Self
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        self.default_handler = Some(Arc::new(Factory::new(make)));
+        self
+    }
+
+    /// The application, or the first invalid pattern.
+    pub fn build(self) -> Result<Application, crate::RoutingError> {
+        let mut rules = Vec::new();
+        let has_host_rules = !self.hosts.is_empty();
+        for (pattern, routes) in self.hosts {
+            rules.push(Rule {
+                matcher: Matcher::Host(HostMatches::new(&pattern)?),
+                target: Target::Router(Arc::new(routes.build()?)),
+                name: None,
+            });
+        }
+        rules.extend(self.rules.build()?.rules);
+        let default_handler = self
+            .default_handler
+            .unwrap_or_else(|| Arc::new(Factory::new(|| crate::ErrorHandler::new(404))));
+        Ok(Application {
+            shared: Arc::new(AppShared {
+                settings: self.settings.resolved(),
+                router: Router { rules },
+                has_host_rules,
+                default_handler,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ApplicationBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplicationBuilder").finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Router`]: rules in order (`RuleRouter([...])`).
+#[derive(Default)]
+pub struct RouterBuilder {
+    rules: RulesBuilder,
+}
+
+impl Router {
+    /// Starts describing a router.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder::default()
+    }
+}
+
+impl RouterBuilder {
+    /// See [`ApplicationBuilder::route`].
+    pub fn route<F, H>(mut self, pattern: &str, make: F) -> Self
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        self.rules.path(pattern, None, make);
+        self
+    }
+
+    /// See [`ApplicationBuilder::route_named`].
+    pub fn route_named<F, H>(mut self, pattern: &str, name: &str, make: F) -> Self
+    where
+        F: Fn() -> H + Send + Sync + 'static,
+        H: RequestHandler,
+    {
+        self.rules.path(pattern, Some(name), make);
+        self
+    }
+
+    /// See [`ApplicationBuilder::router`].
+    pub fn router(mut self, pattern: Option<&str>, router: Router) -> Self {
+        self.rules.router(pattern, router);
+        self
+    }
+
+    /// The router, or the first invalid pattern.
+    pub fn build(self) -> Result<Router, crate::RoutingError> {
+        self.rules.build()
+    }
+}
+
+impl fmt::Debug for RouterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterBuilder").finish_non_exhaustive()
+    }
+}
+
+impl HttpServerConnectionDelegate for Application {
+    type Message = WebMessage;
+
+    fn start_request(
+        &self,
+        _server_conn: &ServerConnection,
+        request_conn: HttpConnection,
+    ) -> WebMessage {
+        WebMessage {
+            app: self.clone(),
+            conn: request_conn,
+            state: State::Waiting,
+        }
+    }
+}
+
+enum State {
+    Waiting,
+    /// Reading the whole body before the handler runs.
+    Buffering {
+        request: HttpServerRequest,
+        found: Found,
+        body: BytesMut,
+    },
+    /// The handler runs already and takes the body piece by piece.
+    Streaming {
+        sender: BodySender,
+        task: Task<()>,
+    },
+    Done,
+}
+
+/// One request on its way to its handler (Tornado's `_HandlerDelegate`).
+pub struct WebMessage {
+    app: Application,
+    conn: HttpConnection,
+    state: State,
+}
+
+impl fmt::Debug for WebMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebMessage").finish_non_exhaustive()
+    }
+}
+
+fn handler_for(app: &Application, request: HttpServerRequest, args: PathArgs) -> Handler {
+    let mut h = Handler::new(request, app.shared.clone());
+    h.raw_args = args;
+    h
+}
+
+impl HttpMessageDelegate for WebMessage {
+    async fn headers_received(
+        &mut self,
+        start_line: StartLine,
+        headers: HeaderMap,
+    ) -> Result<(), HttpInputError> {
+        let StartLine::Request(line) = start_line else {
+            return Err(HttpInputError::new("a response sent to a server"));
+        };
+        let request = HttpServerRequest::new(line, headers, Bytes::new(), self.conn.clone());
+        let found = self.app.find(&request);
+        if found.make.stream_request_body() {
+            let (sender, receiver) = body_pipe();
+            let mut h = handler_for(&self.app, request, found.args);
+            h.body = Some(receiver);
+            let task = IoLoop::current().spawn(found.make.run(h));
+            self.state = State::Streaming { sender, task };
+        } else {
+            self.state = State::Buffering {
+                request,
+                found,
+                body: BytesMut::new(),
+            };
+        }
+        Ok(())
+    }
+
+    async fn data_received(&mut self, chunk: Bytes) -> Result<(), HttpInputError> {
+        match &mut self.state {
+            State::Buffering { body, .. } => body.extend_from_slice(&chunk),
+            State::Streaming { sender, .. } => {
+                // A handler that stopped reading (it answered already) lets the rest go.
+                sender.send(chunk).await;
+            }
+            State::Waiting | State::Done => {}
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Buffering {
+                mut request,
+                found,
+                body,
+            } => {
+                request.set_body(body.freeze());
+                let h = handler_for(&self.app, request, found.args);
+                found.make.run(h).await;
+            }
+            State::Streaming { sender, task } => {
+                sender.end();
+                let _ = task.await;
+            }
+            State::Waiting | State::Done => {}
+        }
+    }
+
+    fn on_connection_close(&mut self) {
+        // Dropping the sender tells a streaming handler that its body will not come.
+        if let State::Streaming { .. } = self.state {
+            self.state = State::Done;
+        }
+    }
+}

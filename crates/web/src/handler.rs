@@ -1,0 +1,781 @@
+//! [`Handler`]: one request and its response under construction, the `self` of Tornado's
+//! `RequestHandler` methods that are not override points.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{
+    CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH, LOCATION,
+    SERVER,
+};
+use http::{HeaderMap, Method, StatusCode};
+use tornado_httpserver::httputil::ResponseStartLine;
+use tornado_httpserver::{HttpServerRequest, header_map};
+
+use crate::application::AppShared;
+use crate::body_pipe::{BodyAborted, BodyReceiver};
+use crate::error::{Error, HttpError, Result};
+use crate::header_value::{IntoHeaderName, IntoHeaderValue};
+use crate::settings::Settings;
+
+const DEFAULT_SERVER: HeaderValue = HeaderValue::from_static(concat!(
+    "TornadoServer/",
+    env!("CARGO_PKG_VERSION"),
+    " (tornado-rs)"
+));
+const DEFAULT_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
+const JSON_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
+
+/// A request being answered: what the client sent, and the response so far
+/// (`tornado.web.RequestHandler`'s state and its response methods).
+///
+/// Output is buffered until [`flush`](Handler::flush) or [`finish`](Handler::finish); a
+/// handler method that returns without finishing has its response finished for it.
+pub struct Handler {
+    request: HttpServerRequest,
+    app: Arc<AppShared>,
+    status: u16,
+    reason: Option<Cow<'static, str>>,
+    headers: HeaderMap,
+    buffer: BytesMut,
+    headers_written: bool,
+    finished: bool,
+    auto_finish: bool,
+    path_args: Vec<String>,
+    path_kwargs: Vec<(String, String)>,
+    /// The route's captures, decoded into `path_args`/`path_kwargs` before `prepare`.
+    pub(crate) raw_args: crate::routing::PathArgs,
+    current_user: Option<Option<String>>,
+    pub(crate) etag: fn(&Handler) -> Option<String>,
+    pub(crate) body: Option<BodyReceiver>,
+    closed: Option<tornado_concurrent::Future<()>>,
+    /// The `Allow` header a 405 gets, when the framework answers one.
+    pub(crate) allow: Option<HeaderValue>,
+}
+
+impl Handler {
+    pub(crate) fn new(request: HttpServerRequest, app: Arc<AppShared>) -> Self {
+        let mut h = Handler {
+            request,
+            app,
+            status: 200,
+            reason: None,
+            headers: header_map(),
+            buffer: BytesMut::new(),
+            headers_written: false,
+            finished: false,
+            auto_finish: true,
+            path_args: Vec::new(),
+            path_kwargs: Vec::new(),
+            raw_args: Default::default(),
+            current_user: None,
+            etag: |h| Some(h.default_etag()),
+            body: None,
+            closed: None,
+            allow: None,
+        };
+        h.default_headers();
+        h
+    }
+
+    fn default_headers(&mut self) {
+        self.headers.insert(SERVER, DEFAULT_SERVER);
+        self.headers.insert(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
+    }
+
+    // The request.
+
+    /// The request (`request`): method, URI, headers, body, arguments, ...
+    pub fn request(&self) -> &HttpServerRequest {
+        &self.request
+    }
+
+    /// The application's settings (`settings`).
+    pub fn settings(&self) -> &Settings {
+        &self.app.settings
+    }
+
+    /// The arguments the route's pattern captured, in order (`path_args`).
+    pub fn path_args(&self) -> &[String] {
+        &self.path_args
+    }
+
+    /// The named arguments the route's pattern captured (`path_kwargs`).
+    pub fn path_kwarg(&self, name: &str) -> Option<&str> {
+        self.path_kwargs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The last value of argument `name` from the query or the body (`get_argument`),
+    /// stripped of surrounding whitespace; a 400 if it is missing.
+    pub fn get_argument(&self, name: &str) -> Result<String> {
+        last(self.get_arguments(name)?, name)
+    }
+
+    /// [`get_argument`](Handler::get_argument) with a default for a missing argument.
+    pub fn get_argument_or(&self, name: &str, default: &str) -> Result<String> {
+        Ok(self
+            .get_arguments(name)?
+            .pop()
+            .unwrap_or_else(|| default.to_owned()))
+    }
+
+    /// Every value of argument `name`, query first (`get_arguments`), stripped.
+    pub fn get_arguments(&self, name: &str) -> Result<Vec<String>> {
+        arguments(self.request.arguments(), name, true)
+    }
+
+    /// The last value of query argument `name` (`get_query_argument`); a 400 if missing.
+    pub fn get_query_argument(&self, name: &str) -> Result<String> {
+        last(self.get_query_arguments(name)?, name)
+    }
+
+    /// Every value of query argument `name` (`get_query_arguments`).
+    pub fn get_query_arguments(&self, name: &str) -> Result<Vec<String>> {
+        arguments(self.request.query_arguments(), name, true)
+    }
+
+    /// The last value of body argument `name` (`get_body_argument`); a 400 if missing.
+    pub fn get_body_argument(&self, name: &str) -> Result<String> {
+        last(self.get_body_arguments(name)?, name)
+    }
+
+    /// Every value of body argument `name` (`get_body_arguments`).
+    pub fn get_body_arguments(&self, name: &str) -> Result<Vec<String>> {
+        arguments(self.request.body_arguments(), name, true)
+    }
+
+    /// Every value of argument `name`, not stripped (`get_arguments(name, strip=False)`).
+    pub fn get_arguments_unstripped(&self, name: &str) -> Result<Vec<String>> {
+        arguments(self.request.arguments(), name, false)
+    }
+
+    /// The value of cookie `name` the client sent (`get_cookie`).
+    pub fn get_cookie(&self, name: &str) -> Option<&str> {
+        self.request.cookies().get(name).map(String::as_str)
+    }
+
+    /// Whether the client has gone away.
+    pub fn connection_closed(&self) -> bool {
+        self.request.connection().stream().closed()
+    }
+
+    /// Resolves when the client closes the connection (for long polls, which Tornado
+    /// handles in `on_connection_close`).
+    pub fn closed(&mut self) -> impl Future<Output = ()> + 'static {
+        let future = match &self.closed {
+            Some(f) => f.clone(),
+            None => {
+                let f = tornado_concurrent::Future::new();
+                let signal = f.clone();
+                if self.connection_closed() {
+                    let _ = signal.set_result(());
+                } else {
+                    self.request.connection().set_close_callback(move || {
+                        let _ = signal.set_result(());
+                    });
+                }
+                self.closed = Some(f.clone());
+                f
+            }
+        };
+        async move {
+            let _ = future.await;
+        }
+    }
+
+    // Users.
+
+    /// Sets the current user (`self.current_user = ...`), as `prepare` does when looking
+    /// the user up needs to wait.
+    pub fn set_current_user(&mut self, user: Option<String>) {
+        self.current_user = Some(user);
+    }
+
+    /// The current user, if one was set or looked up already; see
+    /// [`RequestHandler::current_user`](crate::RequestHandler::current_user).
+    pub fn current_user(&self) -> Option<&str> {
+        self.current_user.as_ref().and_then(|u| u.as_deref())
+    }
+
+    pub(crate) fn current_user_loaded(&self) -> bool {
+        self.current_user.is_some()
+    }
+
+    /// What `@authenticated` does without a user.
+    pub(crate) fn login_redirect(&mut self) -> Result {
+        if matches!(*self.request.method(), Method::GET | Method::HEAD) {
+            let Some(login_url) = self.app.settings.login_url.clone() else {
+                return Err(HttpError::new(500)
+                    .with_log_message("the login_url setting is needed for authenticated")
+                    .into());
+            };
+            let mut url = login_url;
+            if !url.contains('?') {
+                let next = if url.starts_with("http://") || url.starts_with("https://") {
+                    self.request.full_url()
+                } else {
+                    self.request.uri().to_owned()
+                };
+                url.push_str("?next=");
+                url.extend(percent_encoding::utf8_percent_encode(
+                    &next,
+                    crate::escape_set::QUOTE_PLUS,
+                ));
+            }
+            self.redirect(&url, false)?;
+            return Err(Error::Finish);
+        }
+        Err(HttpError::new(403).into())
+    }
+
+    // The response.
+
+    /// Sets the status with its standard reason phrase (`set_status`).
+    pub fn set_status(&mut self, status: u16) {
+        self.status = status;
+        self.reason = None;
+    }
+
+    /// Sets the status with a reason phrase of one's own (`set_status(code, reason)`); a
+    /// phrase with characters a status line cannot carry, or `<`, becomes `Unknown`.
+    pub fn set_status_reason(&mut self, status: u16, reason: Option<String>) {
+        self.status = status;
+        self.reason = reason.map(|r| {
+            let valid = !r.contains('<')
+                && r.bytes()
+                    .all(|b| b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f));
+            if valid {
+                Cow::Owned(r)
+            } else {
+                Cow::Borrowed("Unknown")
+            }
+        });
+    }
+
+    /// The status so far (`get_status`).
+    pub fn get_status(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets header `name`, replacing any value (`set_header`). Fails (writing nothing) for
+    /// a value with CR, LF or another control character, which could split the response.
+    pub fn set_header(
+        &mut self,
+        name: impl IntoHeaderName,
+        value: impl IntoHeaderValue,
+    ) -> Result<(), InvalidHeader> {
+        let (name, value) = (name.into_name()?, value.into_value()?);
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Adds a value to header `name` (`add_header`); fails as
+    /// [`set_header`](Handler::set_header) does.
+    pub fn add_header(
+        &mut self,
+        name: impl IntoHeaderName,
+        value: impl IntoHeaderValue,
+    ) -> Result<(), InvalidHeader> {
+        let (name, value) = (name.into_name()?, value.into_value()?);
+        self.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Removes header `name` (`clear_header`).
+    pub fn clear_header(&mut self, name: impl IntoHeaderName) {
+        if let Ok(name) = name.into_name() {
+            self.headers.remove(name);
+        }
+    }
+
+    /// The response headers so far.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Mutable access to the response headers, for values built as `HeaderValue`s.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// Resets the headers, the output and the status (`clear`).
+    pub fn clear(&mut self) {
+        self.headers.clear();
+        self.default_headers();
+        self.buffer.clear();
+        self.status = 200;
+        self.reason = None;
+    }
+
+    /// Appends to the output (`write` of `str` or `bytes`). Writing after
+    /// [`finish`](Handler::finish) is a mistake that is logged and ignored.
+    pub fn write(&mut self, chunk: impl AsRef<[u8]>) {
+        if self.finished {
+            log::error!(target: "application", "Cannot write() after finish()");
+            return;
+        }
+        self.buffer.extend_from_slice(chunk.as_ref());
+    }
+
+    /// Writes `value` as JSON and sets `Content-Type: application/json; charset=UTF-8`
+    /// (`write` of a `dict`); `</` is written `<\/` so that the JSON can sit in a
+    /// `<script>` element.
+    pub fn write_json(&mut self, value: &impl serde::Serialize) -> Result {
+        if self.finished {
+            return Err(Error::msg("Cannot write() after finish()"));
+        }
+        let start = self.buffer.len();
+        let mut writer = JsonWriter(&mut self.buffer);
+        if let Err(e) = serde_json::to_writer(&mut writer, value) {
+            self.buffer.truncate(start);
+            return Err(e.into());
+        }
+        self.headers.insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
+        Ok(())
+    }
+
+    /// What was written and not yet sent.
+    pub fn output(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Whether the status line and headers have been sent.
+    pub fn headers_written(&self) -> bool {
+        self.headers_written
+    }
+
+    /// Whether the response is finished (`_finished`).
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Keeps the response open after the handler method returns (Tornado's
+    /// `_auto_finish = False`, as `@asynchronous` handlers had): something else finishes it.
+    pub fn set_auto_finish(&mut self, auto_finish: bool) {
+        self.auto_finish = auto_finish;
+    }
+
+    pub(crate) fn auto_finish(&self) -> bool {
+        self.auto_finish
+    }
+
+    /// Sends the headers (the first time) and what was written so far (`flush`); resolves
+    /// when it has been handed to the OS.
+    pub fn flush(&mut self) -> impl Future<Output = Result> + 'static {
+        let sent = self.flush_now();
+        async move {
+            match sent {
+                Ok(Some(write)) => write.await.map(|_| ()).map_err(Error::from),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    }
+
+    fn flush_now(&mut self) -> Result<Option<tornado_iostream::WriteFuture>> {
+        let conn = self.request.connection().clone();
+        let head = *self.request.method() == Method::HEAD;
+        let chunk = self.buffer.split();
+        if !self.headers_written {
+            self.headers_written = true;
+            let headers = std::mem::replace(&mut self.headers, header_map());
+            let body = (!head).then_some(&chunk[..]);
+            conn.write_headers(&self.start_line(), headers, body)?;
+            Ok(Some(conn.write(b"")))
+        } else if !head {
+            Ok(Some(conn.write(&chunk)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn start_line(&self) -> ResponseStartLine {
+        let code = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match &self.reason {
+            None => ResponseStartLine::new(code),
+            Some(r) => ResponseStartLine::with_reason(code, r.clone()),
+        }
+    }
+
+    /// Finishes the response (`finish`): for a `GET` or `HEAD` answered 200, an `ETag`
+    /// (and 304 if the client has it already); a `Content-Length` unless the output was
+    /// streamed; then everything is sent. Fails if it was finished already.
+    pub fn finish(&mut self) -> Result {
+        if self.finished {
+            return Err(Error::msg("finish() called twice"));
+        }
+        let result = self.finish_response();
+        self.finished = true;
+        self.app.log_request(self);
+        result
+    }
+
+    /// [`write`](Handler::write) then [`finish`](Handler::finish).
+    pub fn finish_with(&mut self, chunk: impl AsRef<[u8]>) -> Result {
+        self.write(chunk);
+        self.finish()
+    }
+
+    /// Finishes, logging rather than returning a failure (error paths).
+    pub(crate) fn finish_quietly(&mut self) {
+        if let Err(e) = self.finish() {
+            log::error!(target: "general", "Failed to flush partial response: {e}");
+        }
+    }
+
+    fn finish_response(&mut self) -> Result {
+        let conn = self.request.connection().clone();
+        if self.headers_written {
+            if !self.buffer.is_empty() && *self.request.method() != Method::HEAD {
+                let chunk = self.buffer.split();
+                drop(conn.write(&chunk));
+            }
+            conn.finish()?;
+            return Ok(());
+        }
+        if self.status == 200
+            && matches!(*self.request.method(), Method::GET | Method::HEAD)
+            && !self.headers.contains_key(ETAG)
+        {
+            if let Some(etag) = (self.etag)(self) {
+                if let Ok(value) = HeaderValue::try_from(etag) {
+                    let matched = self.check_etag(&value);
+                    self.headers.insert(ETAG, value);
+                    if matched {
+                        self.buffer.clear();
+                        self.set_status(304);
+                    }
+                }
+            }
+        }
+        if should_not_send_content(self.status) {
+            if !self.buffer.is_empty() {
+                return Err(Error::msg(format!(
+                    "Cannot send body with status code HTTP{}",
+                    self.status
+                )));
+            }
+            for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
+                self.headers.remove(name);
+            }
+        }
+        if self.status == 405 {
+            if let Some(allow) = self.allow.take() {
+                self.headers.entry(http::header::ALLOW).or_insert(allow);
+            }
+        }
+        self.headers_written = true;
+        let headers = std::mem::replace(&mut self.headers, HeaderMap::new());
+        conn.write_response(&self.start_line(), headers, &self.buffer)?;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Tornado's `compute_etag`: `"<SHA-1 of the output, hex>"`.
+    pub fn default_etag(&self) -> String {
+        use sha1::Digest;
+        let digest = sha1::Sha1::digest(&self.buffer);
+        let mut out = String::with_capacity(42);
+        out.push('"');
+        for b in digest {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        out.push('"');
+        out
+    }
+
+    /// Whether the request's `If-None-Match` names `etag` (`check_etag_header`): `*`, or
+    /// the same tag, weakly compared.
+    pub fn check_etag(&self, etag: &HeaderValue) -> bool {
+        let ours = strip_weak(etag.as_bytes());
+        let mut listed = false;
+        for value in self.request.headers().get_all(IF_NONE_MATCH) {
+            for tag in etags(value.as_bytes()) {
+                if !listed && tag == b"*" {
+                    return true;
+                }
+                listed = true;
+                if strip_weak(tag) == ours {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Redirects to `url` (`redirect`): 301 if `permanent`, else 302; finishes the response.
+    pub fn redirect(&mut self, url: &str, permanent: bool) -> Result {
+        self.redirect_with_status(url, if permanent { 301 } else { 302 })
+    }
+
+    /// Redirects with a given 3xx status (`redirect(url, status=...)`).
+    pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result {
+        if self.headers_written {
+            return Err(Error::msg(
+                "Cannot redirect after headers have been written",
+            ));
+        }
+        if !(300..=399).contains(&status) {
+            return Err(Error::msg(format!("redirect status {status} is not 3xx")));
+        }
+        let location = HeaderValue::from_str(url).map_err(|_| InvalidHeader::value(url))?;
+        self.set_status(status);
+        self.headers.insert(LOCATION, location);
+        self.finish()
+    }
+
+    /// The path of the route named `name` with `args` (`reverse_url`).
+    pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
+        Ok(self.app.router.reverse_url(name, args)?)
+    }
+
+    pub(crate) fn default_write_error(&mut self, status: u16, error: Option<&Error>) {
+        if should_not_send_content(status) {
+            return;
+        }
+        if self.app.settings.serve_traceback {
+            if let Some(e) = error {
+                self.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                self.write(format!("{e:?}\n{e}\n"));
+                return;
+            }
+        }
+        let reason = self.start_line().reason;
+        let message = crate::escape_set::xhtml_escape(&reason);
+        self.write(format!(
+            "<html><title>{status}: {message}</title><body>{status}: {message}</body></html>"
+        ));
+    }
+
+    pub(crate) fn request_mut(&mut self) -> &mut HttpServerRequest {
+        &mut self.request
+    }
+
+    pub(crate) fn app(&self) -> &Arc<AppShared> {
+        &self.app
+    }
+
+    /// `GET /path (1.2.3.4)`, as Tornado's logs name a request.
+    pub fn request_summary(&self) -> String {
+        format!(
+            "{} {} ({})",
+            self.request.method(),
+            self.request.uri(),
+            self.request.remote_ip()
+        )
+    }
+
+    /// Decodes the route's captures (`decode_argument`): UTF-8, or a 400.
+    pub(crate) fn decode_path_args(&mut self) -> Result {
+        let raw = std::mem::take(&mut self.raw_args);
+        for arg in raw.positional {
+            self.path_args.push(decode_path_arg(arg, "url")?);
+        }
+        for (name, arg) in raw.named {
+            let value = decode_path_arg(arg, &name)?;
+            self.path_kwargs.push((name, value));
+        }
+        Ok(())
+    }
+
+    /// The next piece of a streamed body, or `None` at its end (or without a stream).
+    pub(crate) async fn next_body_chunk(&mut self) -> Result<Option<Bytes>, BodyAborted> {
+        match self.body.as_mut() {
+            Some(body) => body.next().await,
+            None => Ok(None),
+        }
+    }
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handler")
+            .field("request", &self.request)
+            .field("status", &self.status)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn should_not_send_content(status: u16) -> bool {
+    status == 204 || status == 304 || (100..200).contains(&status)
+}
+
+fn strip_weak(tag: &[u8]) -> &[u8] {
+    tag.strip_prefix(b"W/").unwrap_or(tag)
+}
+
+/// The entity tags of an `If-None-Match` value: `*` or `(W/)?"..."`, as Tornado's
+/// `rb'\*|(?:W/)?"[^"]*"'` finds them.
+fn etags(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = value;
+    std::iter::from_fn(move || {
+        loop {
+            let i = rest
+                .iter()
+                .position(|&b| b == b'*' || b == b'"' || b == b'W')?;
+            if rest[i] == b'*' {
+                let tag = &rest[i..=i];
+                rest = &rest[i + 1..];
+                return Some(tag);
+            }
+            let (start, quote) = if rest[i] == b'W' {
+                if rest[i..].starts_with(b"W/\"") {
+                    (i, i + 2)
+                } else {
+                    rest = &rest[i + 1..];
+                    continue;
+                }
+            } else {
+                (i, i)
+            };
+            let Some(len) = rest[quote + 1..].iter().position(|&b| b == b'"') else {
+                rest = &[];
+                return None;
+            };
+            let end = quote + 1 + len + 1;
+            let tag = &rest[start..end];
+            rest = &rest[end..];
+            return Some(tag);
+        }
+    })
+}
+
+/// Collects argument values as Tornado's `_get_arguments` does: UTF-8 (a 400 otherwise),
+/// control characters other than whitespace turned into spaces, then stripped.
+fn arguments(
+    source: &tornado_httpserver::httputil::Arguments,
+    name: &str,
+    strip: bool,
+) -> Result<Vec<String>> {
+    let Some(values) = source.get(name) else {
+        return Ok(Vec::new());
+    };
+    values
+        .iter()
+        .map(|v| {
+            let s = std::str::from_utf8(v).map_err(|_| {
+                HttpError::new(400).with_log_message(format!(
+                    "Invalid unicode in {name}: {:?}",
+                    String::from_utf8_lossy(&v[..v.len().min(40)])
+                ))
+            })?;
+            let s: String = s
+                .chars()
+                .map(|c| {
+                    if matches!(c, '\x00'..='\x08' | '\x0e'..='\x1f') {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            Ok(if strip { s.trim().to_owned() } else { s })
+        })
+        .collect()
+}
+
+fn decode_path_arg(arg: Option<Vec<u8>>, name: &str) -> Result<String> {
+    let Some(bytes) = arg else {
+        return Ok(String::new());
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        HttpError::new(400)
+            .with_log_message(format!(
+                "Invalid unicode in {name}: {:?}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+            ))
+            .into()
+    })
+}
+
+fn last(mut values: Vec<String>, name: &str) -> Result<String> {
+    values
+        .pop()
+        .ok_or_else(|| HttpError::missing_argument(name).into())
+}
+
+/// Writes serde_json's output into the buffer with `</` escaped.
+struct JsonWriter<'a>(&'a mut BytesMut);
+
+impl io::Write for JsonWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = memchr::memchr(b'/', rest) {
+            let after_lt = if i > 0 {
+                rest[i - 1] == b'<'
+            } else {
+                self.0.last() == Some(&b'<')
+            };
+            self.0.extend_from_slice(&rest[..i]);
+            if after_lt {
+                self.0.extend_from_slice(b"\\/");
+            } else {
+                self.0.extend_from_slice(b"/");
+            }
+            rest = &rest[i + 1..];
+        }
+        self.0.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A header name or value that cannot be written (`ValueError("Unsafe header value")`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidHeader(String);
+
+impl InvalidHeader {
+    pub(crate) fn name(name: &str) -> Self {
+        InvalidHeader(format!("Invalid header name {name:?}"))
+    }
+
+    pub(crate) fn value(value: &str) -> Self {
+        InvalidHeader(format!("Unsafe header value {value:?}"))
+    }
+}
+
+impl fmt::Display for InvalidHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidHeader {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_tags() {
+        let tags: Vec<&[u8]> = etags(br#""a", W/"b" ,"c,d", *"#).collect();
+        assert_eq!(tags, [&b"\"a\""[..], b"W/\"b\"", b"\"c,d\"", b"*"]);
+        assert_eq!(etags(b"\"unterminated").count(), 0);
+    }
+
+    #[test]
+    fn json_escapes_closing_tags() {
+        let mut buf = BytesMut::new();
+        serde_json::to_writer(
+            JsonWriter(&mut buf),
+            &serde_json::json!({"a": "</script>/x"}),
+        )
+        .unwrap();
+        assert_eq!(&buf[..], br#"{"a":"<\/script>/x"}"#);
+    }
+}

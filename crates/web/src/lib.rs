@@ -1,0 +1,44 @@
+//! The web framework (`tornado.web`, `tornado.routing`): an [`Application`] routes each
+//! request to a [`RequestHandler`], made fresh for the request, whose methods answer it
+//! through a [`Handler`].
+//!
+//! ```no_run
+//! use tornado_web::{Application, Handler, RequestHandler, Result};
+//!
+//! struct MainHandler;
+//!
+//! impl RequestHandler for MainHandler {
+//!     async fn get(&mut self, h: &mut Handler) -> Result {
+//!         h.write("Hello, world");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let app = Application::builder().route("/", || MainHandler).build().unwrap();
+//!     app.listen(8888)?;
+//!     tornado_ioloop::IoLoop::current().start()
+//! }
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+mod application;
+mod body_pipe;
+mod error;
+mod escape_set;
+mod handler;
+mod handler_factory;
+mod handlers;
+mod header_value;
+mod request_handler;
+pub mod routing;
+mod settings;
+
+pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
+pub use error::{Error, Finish, HttpError, Result};
+pub use handler::{Handler, InvalidHeader};
+pub use handlers::{ErrorHandler, RedirectHandler};
+pub use header_value::{IntoHeaderName, IntoHeaderValue};
+pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};
+pub use routing::{Router, RoutingError};
+pub use settings::{LogFunction, Settings};
