@@ -23,7 +23,7 @@ pub use delegate::{
 pub use gzip::{GzipDecompressor, GzipError};
 pub use header_pool::{header_map, recycle_header_map};
 pub use header_values::{content_length, http_date};
-pub use http1::{HttpConnection, HttpConnectionParameters};
+pub use http1::{HeaderLines, HttpConnection, HttpConnectionParameters};
 pub use request::HttpServerRequest;
 pub use server::HttpServer;
 pub use settings::{DEFAULT_IDLE_CONNECTION_TIMEOUT, HttpServerSettings};

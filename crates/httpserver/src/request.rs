@@ -116,6 +116,11 @@ impl HttpServerRequest {
         &self.headers
     }
 
+    /// The headers, to change (`headers` is a mutable attribute in Tornado).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
     /// The body (`body`), empty if there was none.
     pub fn body(&self) -> &Bytes {
         &self.body

@@ -12,6 +12,7 @@
 //! | [`iostream`] | `tornado-iostream` | `tornado.iostream` |
 //! | [`tcpserver`] | `tornado-tcpserver` | `tornado.tcpserver`, `tornado.tcpclient`, `tornado.netutil` |
 //! | [`httpserver`], [`httputil`] | `tornado-httpserver` | `tornado.httpserver`, `tornado.http1connection`, `tornado.httputil` |
+//! | [`web`] | `tornado-web` | `tornado.web`, `tornado.routing` |
 //!
 //! Each crate can also be used alone (`tornado-ioloop` for just the loop, say).
 //!
@@ -71,6 +72,7 @@ pub use tornado_locks as locks;
 pub use tornado_log as log;
 pub use tornado_queues as queues;
 pub use tornado_tcpserver as tcpserver;
+pub use tornado_web as web;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[doc = include_str!("../../../README.md")]

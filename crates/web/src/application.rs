@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use tornado_httpserver::httputil::HttpInputError;
 use tornado_httpserver::{
-    HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
+    HeaderLines, HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
     HttpServerRequest, HttpServerSettings, ServerConnection, StartLine,
 };
 use tornado_ioloop::{IoLoop, Task};
@@ -27,9 +27,23 @@ pub(crate) struct AppShared {
     pub(crate) router: Router,
     has_host_rules: bool,
     default_handler: Arc<dyn MakeHandler>,
+    /// `Server` and the default `Content-Type`, rendered once: [both, server only,
+    /// content type only, neither].
+    default_lines: [HeaderLines; 4],
 }
 
 impl AppShared {
+    /// The rendered default header lines still in force.
+    pub(crate) fn default_lines(&self, server: bool, html: bool) -> &HeaderLines {
+        let i = match (server, html) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (false, false) => 3,
+        };
+        &self.default_lines[i]
+    }
+
     /// Logs a finished request (`Application.log_request`): on target `access`, info
     /// below 400, warning below 500, error above, as `200 GET / (1.2.3.4) 0.52ms`.
     pub(crate) fn log_request(&self, h: &Handler) {
@@ -276,9 +290,26 @@ impl ApplicationBuilder {
                 router: Router { rules },
                 has_host_rules,
                 default_handler,
+                default_lines: default_lines(),
             }),
         })
     }
+}
+
+fn default_lines() -> [HeaderLines; 4] {
+    use crate::handler::{DEFAULT_CONTENT_TYPE, DEFAULT_SERVER};
+    use http::header::{CONTENT_TYPE, SERVER};
+    let lines = |pairs: &[(&http::HeaderName, &http::HeaderValue)]| {
+        HeaderLines::new(pairs.iter().copied()).unwrap_or_default()
+    };
+    let server = (&SERVER, &DEFAULT_SERVER);
+    let html = (&CONTENT_TYPE, &DEFAULT_CONTENT_TYPE);
+    [
+        lines(&[server, html]),
+        lines(&[server]),
+        lines(&[html]),
+        HeaderLines::empty(),
+    ]
 }
 
 impl fmt::Debug for ApplicationBuilder {
@@ -359,8 +390,8 @@ enum State {
     Waiting,
     /// Reading the whole body before the handler runs.
     Buffering {
-        request: HttpServerRequest,
-        found: Found,
+        handler: Handler,
+        make: Arc<dyn MakeHandler>,
         body: BytesMut,
     },
     /// The handler runs already and takes the body piece by piece.
@@ -386,7 +417,7 @@ impl fmt::Debug for WebMessage {
 
 fn handler_for(app: &Application, request: HttpServerRequest, args: PathArgs) -> Handler {
     let mut h = Handler::new(request, app.shared.clone());
-    h.raw_args = args;
+    h.s.raw_args = args;
     h
 }
 
@@ -401,16 +432,16 @@ impl HttpMessageDelegate for WebMessage {
         };
         let request = HttpServerRequest::new(line, headers, Bytes::new(), self.conn.clone());
         let found = self.app.find(&request);
+        let mut h = handler_for(&self.app, request, found.args);
         if found.make.stream_request_body() {
             let (sender, receiver) = body_pipe();
-            let mut h = handler_for(&self.app, request, found.args);
-            h.body = Some(receiver);
+            h.s.body = Some(receiver);
             let task = IoLoop::current().spawn(found.make.run(h));
             self.state = State::Streaming { sender, task };
         } else {
             self.state = State::Buffering {
-                request,
-                found,
+                handler: h,
+                make: found.make,
                 body: BytesMut::new(),
             };
         }
@@ -432,13 +463,14 @@ impl HttpMessageDelegate for WebMessage {
     async fn finish(&mut self) {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Buffering {
-                mut request,
-                found,
+                mut handler,
+                make,
                 body,
             } => {
-                request.set_body(body.freeze());
-                let h = handler_for(&self.app, request, found.args);
-                found.make.run(h).await;
+                if !body.is_empty() {
+                    handler.s.request.set_body(body.freeze());
+                }
+                make.run(handler).await;
             }
             State::Streaming { sender, task } => {
                 sender.end();

@@ -13,7 +13,7 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode};
 use tornado_httpserver::httputil::ResponseStartLine;
-use tornado_httpserver::{HttpServerRequest, header_map};
+use tornado_httpserver::{HeaderLines, HttpServerRequest, header_map, recycle_header_map};
 
 use crate::application::AppShared;
 use crate::body_pipe::{BodyAborted, BodyReceiver};
@@ -21,12 +21,13 @@ use crate::error::{Error, HttpError, Result};
 use crate::header_value::{IntoHeaderName, IntoHeaderValue};
 use crate::settings::Settings;
 
-const DEFAULT_SERVER: HeaderValue = HeaderValue::from_static(concat!(
+pub(crate) static DEFAULT_SERVER: HeaderValue = HeaderValue::from_static(concat!(
     "TornadoServer/",
     env!("CARGO_PKG_VERSION"),
     " (tornado-rs)"
 ));
-const DEFAULT_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
+pub(crate) static DEFAULT_CONTENT_TYPE: HeaderValue =
+    HeaderValue::from_static("text/html; charset=UTF-8");
 const JSON_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/json; charset=UTF-8");
 
 /// A request being answered: what the client sent, and the response so far
@@ -35,11 +36,20 @@ const JSON_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/jso
 /// Output is buffered until [`flush`](Handler::flush) or [`finish`](Handler::finish); a
 /// handler method that returns without finishing has its response finished for it.
 pub struct Handler {
-    request: HttpServerRequest,
+    pub(crate) s: Box<HandlerState>,
+}
+
+/// The state behind a [`Handler`], in one allocation so that moving a handler is cheap.
+pub(crate) struct HandlerState {
+    pub(crate) request: HttpServerRequest,
     app: Arc<AppShared>,
     status: u16,
     reason: Option<Cow<'static, str>>,
     headers: HeaderMap,
+    /// `Server` and `Content-Type: text/html` as Tornado's `clear` sets them, kept out of
+    /// the map (and written from lines rendered once) until changed.
+    server_default: bool,
+    html_default: bool,
     buffer: BytesMut,
     headers_written: bool,
     finished: bool,
@@ -49,7 +59,7 @@ pub struct Handler {
     /// The route's captures, decoded into `path_args`/`path_kwargs` before `prepare`.
     pub(crate) raw_args: crate::routing::PathArgs,
     current_user: Option<Option<String>>,
-    pub(crate) etag: fn(&Handler) -> Option<String>,
+    pub(crate) etag: fn(&Handler) -> Option<HeaderValue>,
     pub(crate) body: Option<BodyReceiver>,
     closed: Option<tornado_concurrent::Future<()>>,
     /// The `Allow` header a 405 gets, when the framework answers one.
@@ -59,53 +69,87 @@ pub struct Handler {
 impl Handler {
     pub(crate) fn new(request: HttpServerRequest, app: Arc<AppShared>) -> Self {
         let mut h = Handler {
-            request,
-            app,
-            status: 200,
-            reason: None,
-            headers: header_map(),
-            buffer: BytesMut::new(),
-            headers_written: false,
-            finished: false,
-            auto_finish: true,
-            path_args: Vec::new(),
-            path_kwargs: Vec::new(),
-            raw_args: Default::default(),
-            current_user: None,
-            etag: |h| Some(h.default_etag()),
-            body: None,
-            closed: None,
-            allow: None,
+            s: Box::new(HandlerState {
+                request,
+                app,
+                status: 200,
+                reason: None,
+                headers: header_map(),
+                buffer: output_buffer(),
+                headers_written: false,
+                finished: false,
+                auto_finish: true,
+                path_args: Vec::new(),
+                path_kwargs: Vec::new(),
+                raw_args: Default::default(),
+                current_user: None,
+                etag: |h| Some(h.default_etag()),
+                body: None,
+                closed: None,
+                allow: None,
+                server_default: true,
+                html_default: true,
+            }),
         };
         h.default_headers();
         h
     }
 
     fn default_headers(&mut self) {
-        self.headers.insert(SERVER, DEFAULT_SERVER);
-        self.headers.insert(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
+        self.s.server_default = true;
+        self.s.html_default = true;
+    }
+
+    /// Moves the defaults still set aside into the map (before it is handed out or added
+    /// to).
+    fn materialize_defaults(&mut self) {
+        if std::mem::take(&mut self.s.server_default) {
+            self.s.headers.insert(SERVER, DEFAULT_SERVER.clone());
+        }
+        if std::mem::take(&mut self.s.html_default) {
+            self.s
+                .headers
+                .insert(CONTENT_TYPE, DEFAULT_CONTENT_TYPE.clone());
+        }
+    }
+
+    /// A name set or removed: its default no longer applies.
+    fn forget_default(&mut self, name: &http::HeaderName) {
+        if *name == SERVER {
+            self.s.server_default = false;
+        } else if *name == CONTENT_TYPE {
+            self.s.html_default = false;
+        }
+    }
+
+    /// The rendered default lines still to write.
+    fn default_lines(&self) -> &HeaderLines {
+        self.s
+            .app
+            .default_lines(self.s.server_default, self.s.html_default)
     }
 
     // The request.
 
     /// The request (`request`): method, URI, headers, body, arguments, ...
     pub fn request(&self) -> &HttpServerRequest {
-        &self.request
+        &self.s.request
     }
 
     /// The application's settings (`settings`).
     pub fn settings(&self) -> &Settings {
-        &self.app.settings
+        &self.s.app.settings
     }
 
     /// The arguments the route's pattern captured, in order (`path_args`).
     pub fn path_args(&self) -> &[String] {
-        &self.path_args
+        &self.s.path_args
     }
 
     /// The named arguments the route's pattern captured (`path_kwargs`).
     pub fn path_kwarg(&self, name: &str) -> Option<&str> {
-        self.path_kwargs
+        self.s
+            .path_kwargs
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
@@ -127,7 +171,7 @@ impl Handler {
 
     /// Every value of argument `name`, query first (`get_arguments`), stripped.
     pub fn get_arguments(&self, name: &str) -> Result<Vec<String>> {
-        arguments(self.request.arguments(), name, true)
+        arguments(self.s.request.arguments(), name, true)
     }
 
     /// The last value of query argument `name` (`get_query_argument`); a 400 if missing.
@@ -137,7 +181,7 @@ impl Handler {
 
     /// Every value of query argument `name` (`get_query_arguments`).
     pub fn get_query_arguments(&self, name: &str) -> Result<Vec<String>> {
-        arguments(self.request.query_arguments(), name, true)
+        arguments(self.s.request.query_arguments(), name, true)
     }
 
     /// The last value of body argument `name` (`get_body_argument`); a 400 if missing.
@@ -147,28 +191,28 @@ impl Handler {
 
     /// Every value of body argument `name` (`get_body_arguments`).
     pub fn get_body_arguments(&self, name: &str) -> Result<Vec<String>> {
-        arguments(self.request.body_arguments(), name, true)
+        arguments(self.s.request.body_arguments(), name, true)
     }
 
     /// Every value of argument `name`, not stripped (`get_arguments(name, strip=False)`).
     pub fn get_arguments_unstripped(&self, name: &str) -> Result<Vec<String>> {
-        arguments(self.request.arguments(), name, false)
+        arguments(self.s.request.arguments(), name, false)
     }
 
     /// The value of cookie `name` the client sent (`get_cookie`).
     pub fn get_cookie(&self, name: &str) -> Option<&str> {
-        self.request.cookies().get(name).map(String::as_str)
+        self.s.request.cookies().get(name).map(String::as_str)
     }
 
     /// Whether the client has gone away.
     pub fn connection_closed(&self) -> bool {
-        self.request.connection().stream().closed()
+        self.s.request.connection().stream().closed()
     }
 
     /// Resolves when the client closes the connection (for long polls, which Tornado
     /// handles in `on_connection_close`).
     pub fn closed(&mut self) -> impl Future<Output = ()> + 'static {
-        let future = match &self.closed {
+        let future = match &self.s.closed {
             Some(f) => f.clone(),
             None => {
                 let f = tornado_concurrent::Future::new();
@@ -176,11 +220,11 @@ impl Handler {
                 if self.connection_closed() {
                     let _ = signal.set_result(());
                 } else {
-                    self.request.connection().set_close_callback(move || {
+                    self.s.request.connection().set_close_callback(move || {
                         let _ = signal.set_result(());
                     });
                 }
-                self.closed = Some(f.clone());
+                self.s.closed = Some(f.clone());
                 f
             }
         };
@@ -191,26 +235,26 @@ impl Handler {
 
     // Users.
 
-    /// Sets the current user (`self.current_user = ...`), as `prepare` does when looking
+    /// Sets the current user (`self.s.current_user = ...`), as `prepare` does when looking
     /// the user up needs to wait.
     pub fn set_current_user(&mut self, user: Option<String>) {
-        self.current_user = Some(user);
+        self.s.current_user = Some(user);
     }
 
     /// The current user, if one was set or looked up already; see
     /// [`RequestHandler::current_user`](crate::RequestHandler::current_user).
     pub fn current_user(&self) -> Option<&str> {
-        self.current_user.as_ref().and_then(|u| u.as_deref())
+        self.s.current_user.as_ref().and_then(|u| u.as_deref())
     }
 
     pub(crate) fn current_user_loaded(&self) -> bool {
-        self.current_user.is_some()
+        self.s.current_user.is_some()
     }
 
     /// What `@authenticated` does without a user.
     pub(crate) fn login_redirect(&mut self) -> Result {
-        if matches!(*self.request.method(), Method::GET | Method::HEAD) {
-            let Some(login_url) = self.app.settings.login_url.clone() else {
+        if matches!(*self.s.request.method(), Method::GET | Method::HEAD) {
+            let Some(login_url) = self.s.app.settings.login_url.clone() else {
                 return Err(HttpError::new(500)
                     .with_log_message("the login_url setting is needed for authenticated")
                     .into());
@@ -218,9 +262,9 @@ impl Handler {
             let mut url = login_url;
             if !url.contains('?') {
                 let next = if url.starts_with("http://") || url.starts_with("https://") {
-                    self.request.full_url()
+                    self.s.request.full_url()
                 } else {
-                    self.request.uri().to_owned()
+                    self.s.request.uri().to_owned()
                 };
                 url.push_str("?next=");
                 url.extend(percent_encoding::utf8_percent_encode(
@@ -238,15 +282,15 @@ impl Handler {
 
     /// Sets the status with its standard reason phrase (`set_status`).
     pub fn set_status(&mut self, status: u16) {
-        self.status = status;
-        self.reason = None;
+        self.s.status = status;
+        self.s.reason = None;
     }
 
     /// Sets the status with a reason phrase of one's own (`set_status(code, reason)`); a
     /// phrase with characters a status line cannot carry, or `<`, becomes `Unknown`.
     pub fn set_status_reason(&mut self, status: u16, reason: Option<String>) {
-        self.status = status;
-        self.reason = reason.map(|r| {
+        self.s.status = status;
+        self.s.reason = reason.map(|r| {
             let valid = !r.contains('<')
                 && r.bytes()
                     .all(|b| b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f));
@@ -260,7 +304,7 @@ impl Handler {
 
     /// The status so far (`get_status`).
     pub fn get_status(&self) -> u16 {
-        self.status
+        self.s.status
     }
 
     /// Sets header `name`, replacing any value (`set_header`). Fails (writing nothing) for
@@ -271,7 +315,8 @@ impl Handler {
         value: impl IntoHeaderValue,
     ) -> Result<(), InvalidHeader> {
         let (name, value) = (name.into_name()?, value.into_value()?);
-        self.headers.insert(name, value);
+        self.forget_default(&name);
+        self.s.headers.insert(name, value);
         Ok(())
     }
 
@@ -283,86 +328,99 @@ impl Handler {
         value: impl IntoHeaderValue,
     ) -> Result<(), InvalidHeader> {
         let (name, value) = (name.into_name()?, value.into_value()?);
-        self.headers.append(name, value);
+        if name == SERVER || name == CONTENT_TYPE {
+            self.materialize_defaults();
+        }
+        self.s.headers.append(name, value);
         Ok(())
     }
 
     /// Removes header `name` (`clear_header`).
     pub fn clear_header(&mut self, name: impl IntoHeaderName) {
         if let Ok(name) = name.into_name() {
-            self.headers.remove(name);
+            self.forget_default(&name);
+            self.s.headers.remove(name);
         }
     }
 
-    /// The response headers so far.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+    /// The first value of response header `name` so far.
+    pub fn get_header(&self, name: impl IntoHeaderName) -> Option<&HeaderValue> {
+        let name = name.into_name().ok()?;
+        if name == SERVER && self.s.server_default {
+            return Some(&DEFAULT_SERVER);
+        }
+        if name == CONTENT_TYPE && self.s.html_default {
+            return Some(&DEFAULT_CONTENT_TYPE);
+        }
+        self.s.headers.get(name)
     }
 
-    /// Mutable access to the response headers, for values built as `HeaderValue`s.
+    /// The response headers so far, to read or change directly.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.materialize_defaults();
+        &mut self.s.headers
     }
 
     /// Resets the headers, the output and the status (`clear`).
     pub fn clear(&mut self) {
-        self.headers.clear();
+        self.s.headers.clear();
         self.default_headers();
-        self.buffer.clear();
-        self.status = 200;
-        self.reason = None;
+        self.s.buffer.clear();
+        self.s.status = 200;
+        self.s.reason = None;
     }
 
     /// Appends to the output (`write` of `str` or `bytes`). Writing after
     /// [`finish`](Handler::finish) is a mistake that is logged and ignored.
     pub fn write(&mut self, chunk: impl AsRef<[u8]>) {
-        if self.finished {
+        if self.s.finished {
             log::error!(target: "application", "Cannot write() after finish()");
             return;
         }
-        self.buffer.extend_from_slice(chunk.as_ref());
+        self.s.buffer.extend_from_slice(chunk.as_ref());
     }
 
     /// Writes `value` as JSON and sets `Content-Type: application/json; charset=UTF-8`
     /// (`write` of a `dict`); `</` is written `<\/` so that the JSON can sit in a
     /// `<script>` element.
     pub fn write_json(&mut self, value: &impl serde::Serialize) -> Result {
-        if self.finished {
+        if self.s.finished {
             return Err(Error::msg("Cannot write() after finish()"));
         }
-        let start = self.buffer.len();
-        let mut writer = JsonWriter(&mut self.buffer);
+        let start = self.s.buffer.len();
+        let mut writer = JsonWriter(&mut self.s.buffer);
         if let Err(e) = serde_json::to_writer(&mut writer, value) {
-            self.buffer.truncate(start);
+            self.s.buffer.truncate(start);
             return Err(e.into());
         }
-        self.headers.insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
+        self.s.html_default = false;
+        self.s.headers.insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
         Ok(())
     }
 
     /// What was written and not yet sent.
     pub fn output(&self) -> &[u8] {
-        &self.buffer
+        &self.s.buffer
     }
 
     /// Whether the status line and headers have been sent.
     pub fn headers_written(&self) -> bool {
-        self.headers_written
+        self.s.headers_written
     }
 
     /// Whether the response is finished (`_finished`).
     pub fn finished(&self) -> bool {
-        self.finished
+        self.s.finished
     }
 
     /// Keeps the response open after the handler method returns (Tornado's
     /// `_auto_finish = False`, as `@asynchronous` handlers had): something else finishes it.
     pub fn set_auto_finish(&mut self, auto_finish: bool) {
-        self.auto_finish = auto_finish;
+        self.s.auto_finish = auto_finish;
     }
 
     pub(crate) fn auto_finish(&self) -> bool {
-        self.auto_finish
+        self.s.auto_finish
     }
 
     /// Sends the headers (the first time) and what was written so far (`flush`); resolves
@@ -379,14 +437,14 @@ impl Handler {
     }
 
     fn flush_now(&mut self) -> Result<Option<tornado_iostream::WriteFuture>> {
-        let conn = self.request.connection().clone();
-        let head = *self.request.method() == Method::HEAD;
-        let chunk = self.buffer.split();
-        if !self.headers_written {
-            self.headers_written = true;
-            let headers = std::mem::replace(&mut self.headers, header_map());
+        let conn = self.s.request.connection().clone();
+        let head = *self.s.request.method() == Method::HEAD;
+        let chunk = self.s.buffer.split();
+        if !self.s.headers_written {
+            self.s.headers_written = true;
+            let headers = std::mem::replace(&mut self.s.headers, header_map());
             let body = (!head).then_some(&chunk[..]);
-            conn.write_headers(&self.start_line(), headers, body)?;
+            conn.write_headers_with(&self.start_line(), self.default_lines(), headers, body)?;
             Ok(Some(conn.write(b"")))
         } else if !head {
             Ok(Some(conn.write(&chunk)))
@@ -396,8 +454,8 @@ impl Handler {
     }
 
     fn start_line(&self) -> ResponseStartLine {
-        let code = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        match &self.reason {
+        let code = StatusCode::from_u16(self.s.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match &self.s.reason {
             None => ResponseStartLine::new(code),
             Some(r) => ResponseStartLine::with_reason(code, r.clone()),
         }
@@ -407,12 +465,12 @@ impl Handler {
     /// (and 304 if the client has it already); a `Content-Length` unless the output was
     /// streamed; then everything is sent. Fails if it was finished already.
     pub fn finish(&mut self) -> Result {
-        if self.finished {
+        if self.s.finished {
             return Err(Error::msg("finish() called twice"));
         }
         let result = self.finish_response();
-        self.finished = true;
-        self.app.log_request(self);
+        self.s.finished = true;
+        self.s.app.log_request(self);
         result
     }
 
@@ -430,65 +488,67 @@ impl Handler {
     }
 
     fn finish_response(&mut self) -> Result {
-        let conn = self.request.connection().clone();
-        if self.headers_written {
-            if !self.buffer.is_empty() && *self.request.method() != Method::HEAD {
-                let chunk = self.buffer.split();
+        let conn = self.s.request.connection().clone();
+        if self.s.headers_written {
+            if !self.s.buffer.is_empty() && *self.s.request.method() != Method::HEAD {
+                let chunk = self.s.buffer.split();
                 drop(conn.write(&chunk));
             }
             conn.finish()?;
             return Ok(());
         }
-        if self.status == 200
-            && matches!(*self.request.method(), Method::GET | Method::HEAD)
-            && !self.headers.contains_key(ETAG)
+        if self.s.status == 200
+            && matches!(*self.s.request.method(), Method::GET | Method::HEAD)
+            && !self.s.headers.contains_key(ETAG)
         {
-            if let Some(etag) = (self.etag)(self) {
-                if let Ok(value) = HeaderValue::try_from(etag) {
-                    let matched = self.check_etag(&value);
-                    self.headers.insert(ETAG, value);
-                    if matched {
-                        self.buffer.clear();
-                        self.set_status(304);
-                    }
+            if let Some(value) = (self.s.etag)(self) {
+                let matched = self.check_etag(&value);
+                self.s.headers.insert(ETAG, value);
+                if matched {
+                    self.s.buffer.clear();
+                    self.set_status(304);
                 }
             }
         }
-        if should_not_send_content(self.status) {
-            if !self.buffer.is_empty() {
+        if should_not_send_content(self.s.status) {
+            if !self.s.buffer.is_empty() {
                 return Err(Error::msg(format!(
                     "Cannot send body with status code HTTP{}",
-                    self.status
+                    self.s.status
                 )));
             }
+            self.s.html_default = false;
             for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
-                self.headers.remove(name);
+                self.s.headers.remove(name);
             }
         }
-        if self.status == 405 {
-            if let Some(allow) = self.allow.take() {
-                self.headers.entry(http::header::ALLOW).or_insert(allow);
+        if self.s.status == 405 {
+            if let Some(allow) = self.s.allow.take() {
+                self.s.headers.entry(http::header::ALLOW).or_insert(allow);
             }
         }
-        self.headers_written = true;
-        let headers = std::mem::replace(&mut self.headers, HeaderMap::new());
-        conn.write_response(&self.start_line(), headers, &self.buffer)?;
-        self.buffer.clear();
+        self.s.headers_written = true;
+        let headers = std::mem::replace(&mut self.s.headers, HeaderMap::new());
+        conn.write_response_with(
+            &self.start_line(),
+            self.default_lines(),
+            headers,
+            &self.s.buffer,
+        )?;
+        self.s.buffer.clear();
         Ok(())
     }
 
     /// Tornado's `compute_etag`: `"<SHA-1 of the output, hex>"`.
-    pub fn default_etag(&self) -> String {
+    pub fn default_etag(&self) -> HeaderValue {
         use sha1::Digest;
-        let digest = sha1::Sha1::digest(&self.buffer);
-        let mut out = String::with_capacity(42);
-        out.push('"');
-        for b in digest {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+        let digest = sha1::Sha1::digest(&self.s.buffer);
+        let mut out = [b'"'; 42];
+        for (i, b) in digest.iter().enumerate() {
+            out[1 + 2 * i] = HEX[usize::from(b >> 4)];
+            out[2 + 2 * i] = HEX[usize::from(b & 15)];
         }
-        out.push('"');
-        out
+        HeaderValue::from_bytes(&out).unwrap_or(HeaderValue::from_static("\"\""))
     }
 
     /// Whether the request's `If-None-Match` names `etag` (`check_etag_header`): `*`, or
@@ -496,7 +556,7 @@ impl Handler {
     pub fn check_etag(&self, etag: &HeaderValue) -> bool {
         let ours = strip_weak(etag.as_bytes());
         let mut listed = false;
-        for value in self.request.headers().get_all(IF_NONE_MATCH) {
+        for value in self.s.request.headers().get_all(IF_NONE_MATCH) {
             for tag in etags(value.as_bytes()) {
                 if !listed && tag == b"*" {
                     return true;
@@ -517,7 +577,7 @@ impl Handler {
 
     /// Redirects with a given 3xx status (`redirect(url, status=...)`).
     pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result {
-        if self.headers_written {
+        if self.s.headers_written {
             return Err(Error::msg(
                 "Cannot redirect after headers have been written",
             ));
@@ -527,22 +587,24 @@ impl Handler {
         }
         let location = HeaderValue::from_str(url).map_err(|_| InvalidHeader::value(url))?;
         self.set_status(status);
-        self.headers.insert(LOCATION, location);
+        self.s.headers.insert(LOCATION, location);
         self.finish()
     }
 
     /// The path of the route named `name` with `args` (`reverse_url`).
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
-        Ok(self.app.router.reverse_url(name, args)?)
+        Ok(self.s.app.router.reverse_url(name, args)?)
     }
 
     pub(crate) fn default_write_error(&mut self, status: u16, error: Option<&Error>) {
         if should_not_send_content(status) {
             return;
         }
-        if self.app.settings.serve_traceback {
+        if self.s.app.settings.serve_traceback {
             if let Some(e) = error {
-                self.headers
+                self.s.html_default = false;
+                self.s
+                    .headers
                     .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
                 self.write(format!("{e:?}\n{e}\n"));
                 return;
@@ -556,51 +618,89 @@ impl Handler {
     }
 
     pub(crate) fn request_mut(&mut self) -> &mut HttpServerRequest {
-        &mut self.request
+        &mut self.s.request
     }
 
     pub(crate) fn app(&self) -> &Arc<AppShared> {
-        &self.app
+        &self.s.app
     }
 
     /// `GET /path (1.2.3.4)`, as Tornado's logs name a request.
     pub fn request_summary(&self) -> String {
         format!(
             "{} {} ({})",
-            self.request.method(),
-            self.request.uri(),
-            self.request.remote_ip()
+            self.s.request.method(),
+            self.s.request.uri(),
+            self.s.request.remote_ip()
         )
     }
 
     /// Decodes the route's captures (`decode_argument`): UTF-8, or a 400.
     pub(crate) fn decode_path_args(&mut self) -> Result {
-        let raw = std::mem::take(&mut self.raw_args);
+        let raw = std::mem::take(&mut self.s.raw_args);
         for arg in raw.positional {
-            self.path_args.push(decode_path_arg(arg, "url")?);
+            self.s.path_args.push(decode_path_arg(arg, "url")?);
         }
         for (name, arg) in raw.named {
             let value = decode_path_arg(arg, &name)?;
-            self.path_kwargs.push((name, value));
+            self.s.path_kwargs.push((name, value));
         }
         Ok(())
     }
 
     /// The next piece of a streamed body, or `None` at its end (or without a stream).
     pub(crate) async fn next_body_chunk(&mut self) -> Result<Option<Bytes>, BodyAborted> {
-        match self.body.as_mut() {
+        match self.s.body.as_mut() {
             Some(body) => body.next().await,
             None => Ok(None),
         }
     }
 }
 
+impl Drop for HandlerState {
+    fn drop(&mut self) {
+        // Both maps can serve later requests of this thread.
+        recycle_header_map(std::mem::take(&mut self.headers));
+        recycle_header_map(std::mem::take(self.request.headers_mut()));
+        recycle_output_buffer(std::mem::take(&mut self.buffer));
+    }
+}
+
+/// Output buffers kept for reuse on this thread: most responses are small, and a buffer
+/// from here costs no allocation.
+const POOLED_BUFFERS: usize = 32;
+/// Larger buffers are freed rather than kept.
+const POOLED_BUFFER_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    static OUTPUT_BUFFERS: std::cell::RefCell<Vec<BytesMut>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn output_buffer() -> BytesMut {
+    OUTPUT_BUFFERS
+        .with(|p| p.borrow_mut().pop())
+        .unwrap_or_default()
+}
+
+fn recycle_output_buffer(mut buffer: BytesMut) {
+    if buffer.capacity() == 0 || buffer.capacity() > POOLED_BUFFER_CAPACITY {
+        return;
+    }
+    buffer.clear();
+    OUTPUT_BUFFERS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOLED_BUFFERS {
+            p.push(buffer);
+        }
+    });
+}
+
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handler")
-            .field("request", &self.request)
-            .field("status", &self.status)
-            .field("finished", &self.finished)
+            .field("request", &self.s.request)
+            .field("status", &self.s.status)
+            .field("finished", &self.s.finished)
             .finish_non_exhaustive()
     }
 }

@@ -65,7 +65,7 @@ async fn execute<H: RequestHandler>(
     mut h: Handler,
     unimplemented: std::sync::Arc<AtomicU8>,
 ) {
-    h.etag = H::compute_etag;
+    h.s.etag = H::compute_etag;
     handler.set_default_headers(&mut h);
     match run_methods(&mut handler, &mut h).await {
         Ok(()) => {
@@ -173,7 +173,7 @@ async fn handle_request_exception<H: RequestHandler>(
         Error::Finish => 200,
     };
     if status == 405 {
-        h.allow = Some(allow_header::<H>(unimplemented));
+        h.s.allow = Some(allow_header::<H>(unimplemented));
     }
     handler.send_error(h, status, Some(&e)).await;
 }

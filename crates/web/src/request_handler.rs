@@ -113,7 +113,7 @@ pub trait RequestHandler: 'static {
 
     /// The ETag of the response body (`compute_etag`): by default a SHA-1 of what was
     /// written; `None` for no ETag. A plain function of the handler's output.
-    fn compute_etag(h: &Handler) -> Option<String> {
+    fn compute_etag(h: &Handler) -> Option<http::HeaderValue> {
         Some(h.default_etag())
     }
 

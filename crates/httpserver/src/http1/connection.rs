@@ -14,6 +14,7 @@ use http::{Method, StatusCode, Version};
 use tornado_iostream::{IoStream, WriteFuture};
 
 use super::framing::parse_int;
+use super::header_lines::HeaderLines;
 use super::params::HttpConnectionParameters;
 use super::writer::{FramingHeaders, LAST_CHUNK, put_chunk, put_response_head};
 use crate::context::RequestContext;
@@ -113,7 +114,20 @@ impl HttpConnection {
         headers: HeaderMap,
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
-        let result = self.write_head(start_line, &headers, chunk, None);
+        let result = self.write_head(start_line, b"", &headers, chunk, None);
+        crate::recycle_header_map(headers);
+        result
+    }
+
+    /// [`write_headers`](Self::write_headers) with `fixed` lines written before `headers`.
+    pub fn write_headers_with(
+        &self,
+        start_line: &ResponseStartLine,
+        fixed: &HeaderLines,
+        headers: HeaderMap,
+        chunk: Option<&[u8]>,
+    ) -> io::Result<()> {
+        let result = self.write_head(start_line, fixed.as_bytes(), &headers, chunk, None);
         crate::recycle_header_map(headers);
         result
     }
@@ -129,9 +143,27 @@ impl HttpConnection {
         headers: HeaderMap,
         body: &[u8],
     ) -> io::Result<()> {
+        self.write_response_with(start_line, &HeaderLines::empty(), headers, body)
+    }
+
+    /// [`write_response`](Self::write_response) with `fixed` lines written before
+    /// `headers`.
+    pub fn write_response_with(
+        &self,
+        start_line: &ResponseStartLine,
+        fixed: &HeaderLines,
+        headers: HeaderMap,
+        body: &[u8],
+    ) -> io::Result<()> {
         let head_request = self.shared.req.borrow().method == Method::HEAD;
         let chunk = (!head_request).then_some(body);
-        let result = self.write_head(start_line, &headers, chunk, Some(body.len() as u64));
+        let result = self.write_head(
+            start_line,
+            fixed.as_bytes(),
+            &headers,
+            chunk,
+            Some(body.len() as u64),
+        );
         crate::recycle_header_map(headers);
         result?;
         self.finish()
@@ -142,6 +174,7 @@ impl HttpConnection {
     fn write_head(
         &self,
         start_line: &ResponseStartLine,
+        fixed: &[u8],
         headers: &HeaderMap,
         chunk: Option<&[u8]>,
         whole_length: Option<u64>,
@@ -218,7 +251,7 @@ impl HttpConnection {
         req.headers_written = true;
         drop(req);
         shared.stream.write_buffered_with(|buf| {
-            put_response_head(buf, code, &start_line.reason, headers, framing)?;
+            put_response_head(buf, code, &start_line.reason, fixed, headers, framing)?;
             if chunking {
                 put_chunk(buf, body);
             } else {

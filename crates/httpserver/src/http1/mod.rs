@@ -6,6 +6,7 @@ mod client_conn;
 mod connection;
 mod framing;
 mod head;
+mod header_lines;
 mod in_place;
 mod params;
 mod read_head;
@@ -17,6 +18,7 @@ mod writer;
 pub use client_conn::{HttpClientConnection, MAX_1XX_RESPONSES, ResponseOutcome};
 pub use connection::HttpConnection;
 pub use framing::{content_length, is_transfer_encoding_chunked, parse_hex_int, parse_int};
+pub use header_lines::HeaderLines;
 pub use params::{
     DEFAULT_CHUNK_SIZE, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, HttpConnectionParameters,
 };

@@ -94,6 +94,7 @@ pub(crate) fn put_response_head(
     buf: &mut BytesMut,
     code: StatusCode,
     reason: &str,
+    fixed: &[u8],
     headers: &HeaderMap,
     framing: FramingHeaders,
 ) -> Result<(), HttpOutputError> {
@@ -113,6 +114,7 @@ pub(crate) fn put_response_head(
         buf.put_slice(reason.as_bytes());
         buf.put_slice(b"\r\n");
     }
+    buf.put_slice(fixed);
     let replace_connection = framing.close || framing.keep_alive;
     for (name, value) in headers {
         if (replace_connection && name == CONNECTION)
@@ -231,6 +233,7 @@ mod tests {
             &mut buf,
             StatusCode::OK,
             "OK",
+            b"",
             &h,
             FramingHeaders {
                 close: true,
@@ -251,6 +254,7 @@ mod tests {
                 &mut buf,
                 StatusCode::OK,
                 "O\r\nK",
+                b"",
                 &h,
                 FramingHeaders::default()
             )
