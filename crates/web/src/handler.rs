@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH, LOCATION,
-    SERVER,
+    SERVER, SET_COOKIE,
 };
 use http::{HeaderMap, Method, StatusCode};
 use tornado_httpserver::httputil::ResponseStartLine;
@@ -17,6 +17,9 @@ use tornado_httpserver::{HeaderLines, HttpServerRequest, header_map, recycle_hea
 
 use crate::application::AppShared;
 use crate::body_pipe::{BodyAborted, BodyReceiver};
+use std::time::{Duration, SystemTime};
+
+use crate::cookies::{CookieOptions, InvalidCookie, set_cookie_line};
 use crate::error::{Error, HttpError, Result};
 use crate::header_value::{IntoHeaderName, IntoHeaderValue};
 use crate::settings::Settings;
@@ -64,6 +67,8 @@ pub(crate) struct HandlerState {
     closed: Option<tornado_concurrent::Future<()>>,
     /// The `Allow` header a 405 gets, when the framework answers one.
     pub(crate) allow: Option<HeaderValue>,
+    /// Cookies to set, by name (a later one of the same name replaces it).
+    new_cookies: Vec<(String, HeaderValue)>,
 }
 
 impl Handler {
@@ -87,6 +92,7 @@ impl Handler {
                 body: None,
                 closed: None,
                 allow: None,
+                new_cookies: Vec::new(),
                 server_default: true,
                 html_default: true,
             }),
@@ -202,6 +208,59 @@ impl Handler {
     /// The value of cookie `name` the client sent (`get_cookie`).
     pub fn get_cookie(&self, name: &str) -> Option<&str> {
         self.s.request.cookies().get(name).map(String::as_str)
+    }
+
+    /// Sets cookie `name` to `value` with path `/` (`set_cookie(name, value)`); it is sent
+    /// with the response headers, and a later cookie of the same name replaces it.
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<(), InvalidCookie> {
+        self.set_cookie_with(name, value, &CookieOptions::default())
+    }
+
+    /// [`set_cookie`](Handler::set_cookie) with attributes.
+    pub fn set_cookie_with(
+        &mut self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+    ) -> Result<(), InvalidCookie> {
+        let line = set_cookie_line(name, value, options)?;
+        let value = HeaderValue::try_from(line).map_err(|_| InvalidCookie::new(name, value))?;
+        self.s.new_cookies.retain(|(n, _)| n != name);
+        self.s.new_cookies.push((name.to_owned(), value));
+        Ok(())
+    }
+
+    /// Deletes cookie `name` (`clear_cookie`): sets it empty, expired a year ago. `options`
+    /// must name the domain and path it was set with; its `expires` and `max_age` are
+    /// ignored.
+    pub fn clear_cookie(
+        &mut self,
+        name: &str,
+        options: &CookieOptions,
+    ) -> Result<(), InvalidCookie> {
+        let options = CookieOptions {
+            expires: Some(SystemTime::now() - Duration::from_secs(365 * 86_400)),
+            expires_days: None,
+            max_age: None,
+            ..options.clone()
+        };
+        self.set_cookie_with(name, "", &options)
+    }
+
+    /// Deletes every cookie the request carried (`clear_all_cookies`).
+    pub fn clear_all_cookies(&mut self, options: &CookieOptions) -> Result<(), InvalidCookie> {
+        let names: Vec<String> = self.s.request.cookies().keys().cloned().collect();
+        for name in names {
+            self.clear_cookie(&name, options)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the cookies set so far into the headers (as `flush` does in Tornado).
+    fn add_cookie_headers(&mut self) {
+        for (_, value) in self.s.new_cookies.drain(..) {
+            self.s.headers.append(SET_COOKIE, value);
+        }
     }
 
     /// Whether the client has gone away.
@@ -442,6 +501,7 @@ impl Handler {
         let chunk = self.s.buffer.split();
         if !self.s.headers_written {
             self.s.headers_written = true;
+            self.add_cookie_headers();
             let headers = std::mem::replace(&mut self.s.headers, header_map());
             let body = (!head).then_some(&chunk[..]);
             conn.write_headers_with(&self.start_line(), self.default_lines(), headers, body)?;
@@ -528,6 +588,7 @@ impl Handler {
             }
         }
         self.s.headers_written = true;
+        self.add_cookie_headers();
         let headers = std::mem::replace(&mut self.s.headers, HeaderMap::new());
         conn.write_response_with(
             &self.start_line(),

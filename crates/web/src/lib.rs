@@ -24,6 +24,7 @@
 
 mod application;
 mod body_pipe;
+mod cookies;
 mod error;
 mod escape_set;
 mod handler;
@@ -35,6 +36,7 @@ pub mod routing;
 mod settings;
 
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
+pub use cookies::{CookieOptions, InvalidCookie};
 pub use error::{Error, Finish, HttpError, Result};
 pub use handler::{Handler, InvalidHeader};
 pub use handlers::{ErrorHandler, RedirectHandler};
