@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::cookies::{CookieOptions, InvalidCookie, set_cookie_line};
 use crate::error::{Error, HttpError, Result};
+use crate::gzip_transform::GzipTransform;
 use crate::header_value::{IntoHeaderName, IntoHeaderValue};
 use crate::settings::Settings;
 
@@ -69,6 +70,8 @@ pub(crate) struct HandlerState {
     pub(crate) allow: Option<HeaderValue>,
     /// Cookies to set, by name (a later one of the same name replaces it).
     new_cookies: Vec<(String, HeaderValue)>,
+    /// The gzip transform, once the headers are written with `compress_response`.
+    gzip: Option<GzipTransform>,
 }
 
 impl Handler {
@@ -93,6 +96,7 @@ impl Handler {
                 closed: None,
                 allow: None,
                 new_cookies: Vec::new(),
+                gzip: None,
                 server_default: true,
                 html_default: true,
             }),
@@ -498,19 +502,45 @@ impl Handler {
     fn flush_now(&mut self) -> Result<Option<tornado_iostream::WriteFuture>> {
         let conn = self.s.request.connection().clone();
         let head = *self.s.request.method() == Method::HEAD;
-        let chunk = self.s.buffer.split();
+        let mut chunk = self.s.buffer.split();
         if !self.s.headers_written {
             self.s.headers_written = true;
             self.add_cookie_headers();
+            if let Some(out) = self.transform_first_chunk(&chunk, false) {
+                chunk = BytesMut::from(&out[..]);
+            }
             let headers = std::mem::replace(&mut self.s.headers, header_map());
             let body = (!head).then_some(&chunk[..]);
             conn.write_headers_with(&self.start_line(), self.default_lines(), headers, body)?;
             Ok(Some(conn.write(b"")))
         } else if !head {
-            Ok(Some(conn.write(&chunk)))
+            match self.s.gzip.as_mut() {
+                Some(gzip) => Ok(Some(conn.write(&gzip.chunk(&chunk, false)))),
+                None => Ok(Some(conn.write(&chunk))),
+            }
         } else {
             Ok(None)
         }
+    }
+
+    /// With `compress_response`: the gzip transform's headers, and the body it makes of
+    /// `chunk` (`None`: unchanged because the setting is off).
+    fn transform_first_chunk(&mut self, chunk: &[u8], finishing: bool) -> Option<Vec<u8>> {
+        if !self.s.app.settings.compress_response {
+            return None;
+        }
+        let mut gzip = GzipTransform::new(self.s.request.headers());
+        let content_type = self.get_header(CONTENT_TYPE).cloned();
+        let out = gzip.first_chunk(
+            &mut self.s.headers,
+            content_type.as_ref(),
+            chunk.to_vec(),
+            finishing,
+        );
+        if gzip.gzipping() {
+            self.s.gzip = Some(gzip);
+        }
+        Some(out)
     }
 
     fn start_line(&self) -> ResponseStartLine {
@@ -550,8 +580,14 @@ impl Handler {
     fn finish_response(&mut self) -> Result {
         let conn = self.s.request.connection().clone();
         if self.s.headers_written {
-            if !self.s.buffer.is_empty() && *self.s.request.method() != Method::HEAD {
-                let chunk = self.s.buffer.split();
+            let head = *self.s.request.method() == Method::HEAD;
+            let chunk = self.s.buffer.split();
+            if let Some(gzip) = self.s.gzip.as_mut() {
+                let rest = gzip.chunk(&chunk, true);
+                if !head {
+                    drop(conn.write(&rest));
+                }
+            } else if !chunk.is_empty() && !head {
                 drop(conn.write(&chunk));
             }
             conn.finish()?;
@@ -589,6 +625,12 @@ impl Handler {
         }
         self.s.headers_written = true;
         self.add_cookie_headers();
+        if self.s.app.settings.compress_response {
+            let body = self.s.buffer.split();
+            if let Some(out) = self.transform_first_chunk(&body, true) {
+                self.s.buffer.extend_from_slice(&out);
+            }
+        }
         let headers = std::mem::replace(&mut self.s.headers, HeaderMap::new());
         conn.write_response_with(
             &self.start_line(),

@@ -27,6 +27,7 @@ mod body_pipe;
 mod cookies;
 mod error;
 mod escape_set;
+mod gzip_transform;
 mod handler;
 mod handler_factory;
 mod handlers;

@@ -29,6 +29,10 @@ pub struct Settings {
     pub debug: bool,
     /// Error pages show the error's details (`serve_traceback`); on with `debug`.
     pub serve_traceback: bool,
+    /// Compresses responses with gzip for clients that accept it (`compress_response`,
+    /// also spelled `gzip`): text and the usual structured types, whole responses of 1 KiB
+    /// or more; `Vary: Accept-Encoding` on every response.
+    pub compress_response: bool,
     /// Where `@authenticated` sends anonymous users (`login_url`).
     pub login_url: Option<String>,
     /// Limits on form bodies (Tornado 6.5's `parse_body_config`, given to the
@@ -53,6 +57,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("debug", &self.debug)
             .field("serve_traceback", &self.serve_traceback)
+            .field("compress_response", &self.compress_response)
             .field("login_url", &self.login_url)
             .field("parse_body", &self.parse_body)
             .field("log_function", &self.log_function.as_ref().map(|_| "..."))

@@ -690,3 +690,73 @@ fn pipelined_requests_are_answered_in_order() {
         );
     });
 }
+
+struct Big;
+
+impl RequestHandler for Big {
+    async fn get(&mut self, h: &mut Handler) -> Result {
+        if h.get_argument_or("stream", "")? == "1" {
+            h.write("a".repeat(600));
+            h.flush().await?;
+            h.write("b".repeat(600));
+            return Ok(());
+        }
+        h.write("x".repeat(h.get_argument_or("n", "2000")?.parse::<usize>().unwrap()));
+        Ok(())
+    }
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn test_gzip() {
+    // GzipTestCase: compress_response, whole and streamed, with Vary.
+    gen_test(|| async {
+        let app = Application::builder()
+            .route("/", || Big)
+            .settings(Settings {
+                compress_response: true,
+                ..Settings::default()
+            })
+            .build()
+            .unwrap();
+        let (_server, addr) = serve(&app);
+        let r = get(addr, "/", "Accept-Encoding: gzip\r\n").await;
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+        assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+        assert_eq!(gunzip(&r.body), vec![b'x'; 2000]);
+        assert_eq!(
+            r.header("content-length").unwrap(),
+            r.body.len().to_string()
+        );
+        // Too short to bother, or not accepted: plain, still with Vary.
+        let r = get(addr, "/?n=100", "Accept-Encoding: gzip\r\n").await;
+        assert_eq!((r.header("content-encoding"), r.body.len()), (None, 100));
+        assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+        let r = get(addr, "/", "").await;
+        assert_eq!((r.header("content-encoding"), r.body.len()), (None, 2000));
+        // Streamed: chunked, compressed piece by piece.
+        let r = get(addr, "/?stream=1", "Accept-Encoding: gzip\r\n").await;
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+        let mut want = vec![b'a'; 600];
+        want.extend(vec![b'b'; 600]);
+        assert_eq!(gunzip(&r.body), want);
+    });
+}
+
+#[test]
+fn test_no_gzip() {
+    // Without the setting nothing is compressed and no Vary is added.
+    with_app(|addr, _, _| async move {
+        let r = get(addr, "/", "Accept-Encoding: gzip\r\n").await;
+        assert!(r.header("content-encoding").is_none());
+        assert!(r.header("vary").is_none());
+    });
+}
