@@ -18,6 +18,10 @@ use crate::httputil::{Arguments, Files, RequestStartLine, RequestTarget, Respons
 /// A request with its body read (`tornado.httputil.HTTPServerRequest`), as the callback of
 /// [`HttpServer::from_fn`](crate::HttpServer::from_fn) receives it. Its response is written
 /// through [`connection`](HttpServerRequest::connection) (or [`respond`](HttpServerRequest::respond)).
+///
+/// A clone is the same request on the same connection (a web framework's fallback handler
+/// hands one to a function of this layer).
+#[derive(Clone)]
 pub struct HttpServerRequest {
     pub(crate) method: Method,
     pub(crate) target: RequestTarget,

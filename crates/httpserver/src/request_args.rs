@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::httputil::{Arguments, Files, parse_cookie, parse_qs_bytes};
 
 /// Parsed parts of a request.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RequestArgs {
     query: OnceCell<Arguments>,
     pub(crate) body: Arguments,

@@ -570,6 +570,12 @@ impl Handler {
         self.finish()
     }
 
+    /// The response was written by someone else (a fallback handler): nothing more to do.
+    pub(crate) fn finished_elsewhere(&mut self) {
+        self.s.headers_written = true;
+        self.s.finished = true;
+    }
+
     /// Finishes, logging rather than returning a failure (error paths).
     pub(crate) fn finish_quietly(&mut self) {
         if let Err(e) = self.finish() {

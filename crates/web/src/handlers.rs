@@ -82,3 +82,50 @@ impl RequestHandler for RedirectHandler {
         h.redirect(&url, self.permanent)
     }
 }
+
+/// Hands requests to a function of the HTTP layer (`tornado.web.FallbackHandler`), such as
+/// another framework's server callback: the function answers through the request's
+/// connection, and the web framework only routes.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tornado_httpserver::HttpServerRequest;
+/// use tornado_web::{Application, FallbackHandler};
+///
+/// let legacy = Arc::new(|req: HttpServerRequest| async move {
+///     let _ = req.respond(http::StatusCode::OK, http::HeaderMap::new(), b"from the HTTP layer");
+/// });
+/// let app = Application::builder()
+///     .route("/legacy/.*", move || FallbackHandler::new(legacy.clone()))
+///     .build()
+///     .unwrap();
+/// # let _ = app;
+/// ```
+pub struct FallbackHandler<F> {
+    fallback: std::sync::Arc<F>,
+}
+
+impl<F> FallbackHandler<F> {
+    /// Hands every request to `fallback` (`initialize(fallback)`).
+    pub fn new(fallback: std::sync::Arc<F>) -> Self {
+        FallbackHandler { fallback }
+    }
+}
+
+impl<F> std::fmt::Debug for FallbackHandler<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FallbackHandler").finish_non_exhaustive()
+    }
+}
+
+impl<F, Fut> RequestHandler for FallbackHandler<F>
+where
+    F: Fn(tornado_httpserver::HttpServerRequest) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    async fn prepare(&mut self, h: &mut Handler) -> Result {
+        (self.fallback)(h.request().clone()).await;
+        h.finished_elsewhere();
+        Ok(())
+    }
+}

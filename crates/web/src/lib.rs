@@ -40,7 +40,7 @@ pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage
 pub use cookies::{CookieOptions, InvalidCookie};
 pub use error::{Error, Finish, HttpError, Result};
 pub use handler::{Handler, InvalidHeader};
-pub use handlers::{ErrorHandler, RedirectHandler};
+pub use handlers::{ErrorHandler, FallbackHandler, RedirectHandler};
 pub use header_value::{IntoHeaderName, IntoHeaderValue};
 pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};
 pub use routing::{Router, RoutingError};

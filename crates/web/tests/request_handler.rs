@@ -760,3 +760,36 @@ fn test_no_gzip() {
         assert!(r.header("vary").is_none());
     });
 }
+
+#[test]
+fn fallback_handler_hands_over_to_the_http_layer() {
+    gen_test(|| async {
+        let legacy = Arc::new(|req: tornado_httpserver::HttpServerRequest| async move {
+            let body = format!("legacy saw {}", req.uri());
+            let _ = req.respond(
+                http::StatusCode::OK,
+                http::HeaderMap::new(),
+                body.as_bytes(),
+            );
+        });
+        let app = Application::builder()
+            .route("/legacy/.*", move || {
+                tornado_web::FallbackHandler::new(legacy.clone())
+            })
+            .route("/", || Hello)
+            .build()
+            .unwrap();
+        let (_server, addr) = serve(&app);
+        let stream = tornado_iostream::IoStream::connect(addr).await.unwrap();
+        stream.write(
+            &b"GET /legacy/x?y=1 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        );
+        let r = support::read_response(&stream, false).await;
+        assert_eq!(r.text(), "legacy saw /legacy/x?y=1");
+        assert!(r.header("server").is_none(), "the web layer wrote nothing");
+        assert_eq!(
+            support::read_response(&stream, false).await.text(),
+            "Hello world"
+        );
+    });
+}
