@@ -20,6 +20,7 @@ use crate::handler_factory::{Factory, MakeHandler};
 use crate::request_handler::RequestHandler;
 use crate::routing::{Found, HostMatches, Matcher, PathArgs, PathMatches, Router, Rule, Target};
 use crate::settings::Settings;
+use crate::templates::Templates;
 
 /// What [`Application`] shares between its loops and its requests.
 pub(crate) struct AppShared {
@@ -30,6 +31,7 @@ pub(crate) struct AppShared {
     /// `Server` and the default `Content-Type`, rendered once: [both, server only,
     /// content type only, neither].
     default_lines: [HeaderLines; 4],
+    pub(crate) templates: Templates,
 }
 
 impl AppShared {
@@ -284,9 +286,12 @@ impl ApplicationBuilder {
         let default_handler = self
             .default_handler
             .unwrap_or_else(|| Arc::new(Factory::new(|| crate::ErrorHandler::new(404))));
+        let settings = self.settings.resolved();
+        let templates = Templates::new(&settings);
         Ok(Application {
             shared: Arc::new(AppShared {
-                settings: self.settings.resolved(),
+                templates,
+                settings,
                 router: Router { rules },
                 has_host_rules,
                 default_handler,

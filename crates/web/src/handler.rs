@@ -700,6 +700,57 @@ impl Handler {
         self.finish()
     }
 
+    /// Renders template `name` with `context` (any `Serialize` map, such as
+    /// `minijinja::context!` or a struct) and the handler's namespace (`render_string`):
+    /// `request`, `current_user` (if set or looked up already; `RequestHandler::render`
+    /// looks it up), `reverse_url(name, args...)`.
+    pub fn render_string(&self, name: &str, context: &impl serde::Serialize) -> Result<String> {
+        let namespace = self.template_namespace();
+        Ok(self
+            .s
+            .app
+            .templates
+            .render(name, namespace, crate::templates::to_value(context))?)
+    }
+
+    /// Renders template source `source` (not a file) as
+    /// [`render_string`](Handler::render_string) does.
+    pub fn render_source(&self, source: &str, context: &impl serde::Serialize) -> Result<String> {
+        let namespace = self.template_namespace();
+        Ok(self.s.app.templates.render_source(
+            source,
+            namespace,
+            crate::templates::to_value(context),
+        )?)
+    }
+
+    /// What every template sees (`get_template_namespace`).
+    fn template_namespace(&self) -> minijinja::Value {
+        use minijinja::Value;
+        let req = &self.s.request;
+        let app = self.s.app.clone();
+        let reverse_url =
+            Value::from_function(move |name: String, args: minijinja::value::Rest<String>| {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                app.router.reverse_url(&name, &args).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+                })
+            });
+        minijinja::context! {
+            current_user => self.current_user(),
+            request => minijinja::context! {
+                method => req.method().as_str(),
+                uri => req.uri(),
+                path => req.path(),
+                query => req.query(),
+                host => req.host(),
+                remote_ip => req.remote_ip().to_string(),
+                protocol => req.protocol(),
+            },
+            reverse_url => reverse_url,
+        }
+    }
+
     /// The path of the route named `name` with `args` (`reverse_url`).
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         Ok(self.s.app.router.reverse_url(name, args)?)

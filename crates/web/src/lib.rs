@@ -35,6 +35,7 @@ mod header_value;
 mod request_handler;
 pub mod routing;
 mod settings;
+mod templates;
 
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
 pub use cookies::{CookieOptions, InvalidCookie};
@@ -44,4 +45,5 @@ pub use handlers::{ErrorHandler, FallbackHandler, RedirectHandler};
 pub use header_value::{IntoHeaderName, IntoHeaderValue};
 pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};
 pub use routing::{Router, RoutingError};
-pub use settings::{LogFunction, Settings};
+pub use settings::{Autoescape, LogFunction, Settings};
+pub use templates::{DictLoader, FileLoader, TemplateError, TemplateLoader};

@@ -163,6 +163,15 @@ pub trait RequestHandler: 'static {
         h.login_redirect()
     }
 
+    /// Renders template `name` with `context` as the response, and finishes it (`render`);
+    /// the template also sees the handler's namespace, `current_user` included (see
+    /// [`Handler::render_string`]).
+    fn render(&mut self, h: &mut Handler, name: &str, context: &impl serde::Serialize) -> Result {
+        self.current_user(h);
+        let html = h.render_string(name, context)?;
+        h.finish_with(html)
+    }
+
     /// Answers with an error page (`send_error`): clears what was written (headers
     /// included), sets `status`, and calls [`write_error`](RequestHandler::write_error). If
     /// the headers were already sent, it can only end the response.

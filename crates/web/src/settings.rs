@@ -1,11 +1,13 @@
 //! [`Settings`]: the application's settings (Tornado's `Application(**settings)`).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tornado_httpserver::httputil::ParseBodyConfig;
 
 use crate::handler::Handler;
+use crate::templates::TemplateLoader;
 
 /// A function that logs each finished request instead of the default access log
 /// (`log_function`).
@@ -22,7 +24,7 @@ pub type LogFunction = Arc<dyn Fn(&Handler) + Send + Sync>;
 /// };
 /// assert!(!settings.debug);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Settings {
     /// Development mode (`debug`): turns on `serve_traceback` (and, once there are
     /// templates and static files, turns their caches off).
@@ -40,6 +42,42 @@ pub struct Settings {
     pub parse_body: ParseBodyConfig,
     /// Logs each finished request instead of the `access` log (`log_function`).
     pub log_function: Option<LogFunction>,
+    /// Directory of the templates `render` loads (`template_path`).
+    pub template_path: Option<PathBuf>,
+    /// Where templates come from, instead of `template_path` (`template_loader`).
+    pub template_loader: Option<Arc<dyn TemplateLoader>>,
+    /// How template output is escaped (`autoescape`): HTML by default.
+    pub autoescape: Autoescape,
+    /// Keeps compiled templates (`compiled_template_cache`); `debug` turns it off, so that
+    /// edited templates show on the next request.
+    pub compiled_template_cache: bool,
+}
+
+/// Template escaping (`autoescape="xhtml_escape"` or `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Autoescape {
+    /// Every `{{ expression }}` is HTML-escaped unless marked safe (Tornado's default).
+    #[default]
+    Xhtml,
+    /// Nothing is escaped.
+    None,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            debug: false,
+            serve_traceback: false,
+            compress_response: false,
+            login_url: None,
+            parse_body: ParseBodyConfig::default(),
+            log_function: None,
+            template_path: None,
+            template_loader: None,
+            autoescape: Autoescape::Xhtml,
+            compiled_template_cache: true,
+        }
+    }
 }
 
 impl Settings {
@@ -47,6 +85,7 @@ impl Settings {
     pub(crate) fn resolved(mut self) -> Self {
         if self.debug {
             self.serve_traceback = true;
+            self.compiled_template_cache = false;
         }
         self
     }
@@ -61,6 +100,13 @@ impl fmt::Debug for Settings {
             .field("login_url", &self.login_url)
             .field("parse_body", &self.parse_body)
             .field("log_function", &self.log_function.as_ref().map(|_| "..."))
+            .field("template_path", &self.template_path)
+            .field(
+                "template_loader",
+                &self.template_loader.as_ref().map(|_| "..."),
+            )
+            .field("autoescape", &self.autoescape)
+            .field("compiled_template_cache", &self.compiled_template_cache)
             .finish()
     }
 }
