@@ -68,7 +68,10 @@ impl RequestHandler for JustNow {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        h.write(format!("i sleep, therefore i am ({:.3})\n", now.as_secs_f64()));
+        h.write(format!(
+            "i sleep, therefore i am ({:.3})\n",
+            now.as_secs_f64()
+        ));
         Ok(())
     }
 }
