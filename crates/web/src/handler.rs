@@ -11,9 +11,9 @@ use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH, LOCATION,
     SERVER, SET_COOKIE,
 };
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use tornado_httpserver::httputil::ResponseStartLine;
-use tornado_httpserver::{HeaderLines, HttpServerRequest, header_map, recycle_header_map};
+use tornado_httpserver::{HeaderLines, HttpServerRequest, recycle_header_map};
 
 use crate::application::AppShared;
 use crate::body_pipe::{BodyAborted, BodyReceiver};
@@ -23,6 +23,7 @@ use crate::cookies::{CookieOptions, InvalidCookie, set_cookie_line};
 use crate::error::{Error, HttpError, Result};
 use crate::gzip_transform::GzipTransform;
 use crate::header_value::{IntoHeaderName, IntoHeaderValue};
+use crate::response_headers::ResponseHeaders;
 use crate::settings::Settings;
 
 pub(crate) static DEFAULT_SERVER: HeaderValue = HeaderValue::from_static(concat!(
@@ -49,7 +50,7 @@ pub(crate) struct HandlerState {
     app: Arc<AppShared>,
     status: u16,
     reason: Option<Cow<'static, str>>,
-    headers: HeaderMap,
+    headers: ResponseHeaders,
     /// `Server` and `Content-Type: text/html` as Tornado's `clear` sets them, kept out of
     /// the map (and written from lines rendered once) until changed.
     server_default: bool,
@@ -82,7 +83,7 @@ impl Handler {
                 app,
                 status: 200,
                 reason: None,
-                headers: header_map(),
+                headers: ResponseHeaders::new(),
                 buffer: output_buffer(),
                 headers_written: false,
                 finished: false,
@@ -402,7 +403,7 @@ impl Handler {
     pub fn clear_header(&mut self, name: impl IntoHeaderName) {
         if let Ok(name) = name.into_name() {
             self.forget_default(&name);
-            self.s.headers.remove(name);
+            self.s.headers.remove(&name);
         }
     }
 
@@ -415,13 +416,22 @@ impl Handler {
         if name == CONTENT_TYPE && self.s.html_default {
             return Some(&DEFAULT_CONTENT_TYPE);
         }
-        self.s.headers.get(name)
+        self.s.headers.get(&name)
     }
 
-    /// The response headers so far, to read or change directly.
-    pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.materialize_defaults();
-        &mut self.s.headers
+    /// Every value of response header `name` so far.
+    pub fn get_headers<'a>(
+        &'a self,
+        name: &'a http::HeaderName,
+    ) -> impl Iterator<Item = &'a HeaderValue> {
+        let default = if *name == SERVER && self.s.server_default {
+            Some(&DEFAULT_SERVER)
+        } else if *name == CONTENT_TYPE && self.s.html_default {
+            Some(&DEFAULT_CONTENT_TYPE)
+        } else {
+            None
+        };
+        default.into_iter().chain(self.s.headers.get_all(name))
     }
 
     /// Resets the headers, the output and the status (`clear`).
@@ -509,9 +519,13 @@ impl Handler {
             if let Some(out) = self.transform_first_chunk(&chunk, false) {
                 chunk = BytesMut::from(&out[..]);
             }
-            let headers = std::mem::replace(&mut self.s.headers, header_map());
             let body = (!head).then_some(&chunk[..]);
-            conn.write_headers_with(&self.start_line(), self.default_lines(), headers, body)?;
+            conn.write_headers_list(
+                &self.start_line(),
+                self.default_lines(),
+                self.s.headers.as_slice(),
+                body,
+            )?;
             Ok(Some(conn.write(b"")))
         } else if !head {
             match self.s.gzip.as_mut() {
@@ -601,7 +615,7 @@ impl Handler {
         }
         if self.s.status == 200
             && matches!(*self.s.request.method(), Method::GET | Method::HEAD)
-            && !self.s.headers.contains_key(ETAG)
+            && !self.s.headers.contains(&ETAG)
         {
             if let Some(value) = (self.s.etag)(self) {
                 let matched = self.check_etag(&value);
@@ -621,12 +635,14 @@ impl Handler {
             }
             self.s.html_default = false;
             for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
-                self.s.headers.remove(name);
+                self.s.headers.remove(&name);
             }
         }
         if self.s.status == 405 {
             if let Some(allow) = self.s.allow.take() {
-                self.s.headers.entry(http::header::ALLOW).or_insert(allow);
+                if !self.s.headers.contains(&http::header::ALLOW) {
+                    self.s.headers.append(http::header::ALLOW, allow);
+                }
             }
         }
         self.s.headers_written = true;
@@ -637,11 +653,10 @@ impl Handler {
                 self.s.buffer.extend_from_slice(&out);
             }
         }
-        let headers = std::mem::replace(&mut self.s.headers, HeaderMap::new());
-        conn.write_response_with(
+        conn.write_response_list(
             &self.start_line(),
             self.default_lines(),
-            headers,
+            self.s.headers.as_slice(),
             &self.s.buffer,
         )?;
         self.s.buffer.clear();
@@ -820,7 +835,6 @@ impl Handler {
 impl Drop for HandlerState {
     fn drop(&mut self) {
         // Both maps can serve later requests of this thread.
-        recycle_header_map(std::mem::take(&mut self.headers));
         recycle_header_map(std::mem::take(self.request.headers_mut()));
         recycle_output_buffer(std::mem::take(&mut self.buffer));
     }

@@ -33,6 +33,7 @@ mod handler_factory;
 mod handlers;
 mod header_value;
 mod request_handler;
+mod response_headers;
 pub mod routing;
 mod settings;
 mod templates;

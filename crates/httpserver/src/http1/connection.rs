@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 use tornado_iostream::{IoStream, WriteFuture};
 
@@ -169,16 +169,53 @@ impl HttpConnection {
         self.finish()
     }
 
+    /// [`write_response_with`](Self::write_response_with) with the headers as a list of
+    /// pairs instead of a map (for callers that build few headers and want no hashing).
+    pub fn write_response_list(
+        &self,
+        start_line: &ResponseStartLine,
+        fixed: &HeaderLines,
+        headers: &[(HeaderName, HeaderValue)],
+        body: &[u8],
+    ) -> io::Result<()> {
+        let head_request = self.shared.req.borrow().method == Method::HEAD;
+        let chunk = (!head_request).then_some(body);
+        let pairs = headers.iter().map(|(n, v)| (n, v));
+        self.write_head(
+            start_line,
+            fixed.as_bytes(),
+            pairs,
+            chunk,
+            Some(body.len() as u64),
+        )?;
+        self.finish()
+    }
+
+    /// [`write_headers_with`](Self::write_headers_with) with the headers as a list of pairs.
+    pub fn write_headers_list(
+        &self,
+        start_line: &ResponseStartLine,
+        fixed: &HeaderLines,
+        headers: &[(HeaderName, HeaderValue)],
+        chunk: Option<&[u8]>,
+    ) -> io::Result<()> {
+        let pairs = headers.iter().map(|(n, v)| (n, v));
+        self.write_head(start_line, fixed.as_bytes(), pairs, chunk, None)
+    }
+
     /// Writes the head (and `chunk`). `whole_length`: the body is complete and this long,
     /// so a missing `Content-Length` is written rather than chunking.
-    fn write_head(
+    fn write_head<'h, H>(
         &self,
         start_line: &ResponseStartLine,
         fixed: &[u8],
-        headers: &HeaderMap,
+        headers: H,
         chunk: Option<&[u8]>,
         whole_length: Option<u64>,
-    ) -> io::Result<()> {
+    ) -> io::Result<()>
+    where
+        H: IntoIterator<Item = (&'h HeaderName, &'h HeaderValue)> + Clone,
+    {
         self.check()?;
         let shared = &*self.shared;
         let mut req = shared.req.borrow_mut();
@@ -199,7 +236,7 @@ impl HttpConnection {
         let mut length = None;
         let mut connection_close = false;
         let mut has_date = false;
-        for (name, value) in headers {
+        for (name, value) in headers.clone() {
             if name == CONTENT_LENGTH {
                 length.get_or_insert(value);
             } else if name == CONNECTION {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use bytes::{BufMut, BytesMut};
 use http::StatusCode;
-use http::header::{CONNECTION, HeaderMap, HeaderName, TRANSFER_ENCODING};
+use http::header::{CONNECTION, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 
 use crate::httputil::HttpOutputError;
 
@@ -90,12 +90,12 @@ fn common_status_line(code: StatusCode, reason: &str) -> Option<&'static [u8]> {
 /// Writes a status line and the headers, ending with the empty line.
 ///
 /// `reason` must not contain CR or LF (the application may have supplied it).
-pub(crate) fn put_response_head(
+pub(crate) fn put_response_head<'h>(
     buf: &mut BytesMut,
     code: StatusCode,
     reason: &str,
     fixed: &[u8],
-    headers: &HeaderMap,
+    headers: impl IntoIterator<Item = (&'h HeaderName, &'h HeaderValue)>,
     framing: FramingHeaders,
 ) -> Result<(), HttpOutputError> {
     if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
