@@ -162,6 +162,30 @@ fn test_gzip_concatenated() {
 }
 
 #[test]
+fn test_gzip_invalid() {
+    // Trailing garbage after the last member, and a truncated member.
+    gen_test(|| async {
+        let (_s, addr) = start_echo(gzip_settings());
+        let body = gzip(b"foo=bar");
+        let mut trailing = body.clone();
+        trailing.push(0);
+        let truncated = body[..body.len() - 1].to_vec();
+        for invalid in [trailing, truncated] {
+            let req = request_bytes(
+                "POST",
+                "/",
+                &[("Content-Encoding", "gzip")],
+                Some(&invalid),
+            );
+            let r = raw_rejected(addr, &req, "invalid gzip data")
+                .await
+                .expect("a response");
+            assert_eq!(r.status, 400, "{invalid:?}");
+        }
+    });
+}
+
+#[test]
 fn test_size_limit() {
     // 101 bytes decompressed against a limit of 100 (the compressed body is far smaller).
     gen_test(|| async {
