@@ -84,7 +84,11 @@ fn typecheck(req: &HttpServerRequest) {
         method.to_string(),
     );
     let uri: &str = req.uri();
-    let want_uri = if post { "/typecheck" } else { "/typecheck?foo=bar" };
+    let want_uri = if post {
+        "/typecheck"
+    } else {
+        "/typecheck?foo=bar"
+    };
     check("uri", uri == want_uri, uri.to_owned());
     let version: Version = req.version();
     check(
@@ -108,11 +112,7 @@ fn typecheck(req: &HttpServerRequest) {
     let want_query = if post { "" } else { "foo=bar" };
     check("query", query == want_query, query.to_owned());
     let first_header = req.headers().iter().next();
-    check(
-        "header_key",
-        first_header.is_some(),
-        "no header".to_owned(),
-    );
+    check("header_key", first_header.is_some(), "no header".to_owned());
     let header_value: Option<&str> = first_header.and_then(|(_, v)| v.to_str().ok());
     check(
         "header_value",

@@ -28,11 +28,11 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use http::header::{CONTENT_LENGTH, HeaderMap, HeaderValue};
 use http::StatusCode;
+use http::header::{CONTENT_LENGTH, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use support::{
-    RawResponse, chunked_request_bytes, connect, fetch, gen_test, raw, read_response,
+    RawResponse, chunked_request_bytes, connect, fetch, gen_test, raw, raw_rejected, read_response,
     request_bytes,
 };
 use tornado_httpserver::httputil::{HttpInputError, ResponseStartLine, parse_qs_bytes};
@@ -47,24 +47,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::best());
     e.write_all(data).unwrap();
     e.finish().unwrap()
-}
-
-/// Sends `request` on a new connection, expecting the server to log that it is malformed
-/// because of `reason` (Tornado's `ExpectLog(gen_log, ".*<reason>", level=logging.INFO)`; the
-/// log names the client's address, which is known once connected). `None` if the server
-/// closed without answering.
-async fn raw_rejected(addr: SocketAddr, request: &[u8], reason: &str) -> Option<RawResponse> {
-    let stream = connect(addr).await;
-    let local = stream.local_addr().unwrap();
-    let _e = ExpectLog::new(
-        GENERAL,
-        &format!("Malformed HTTP message from {local}: {reason}"),
-    )
-    .level(log::Level::Info);
-    stream.write(request.to_vec());
-    let r = read_response(&stream, false).await;
-    stream.close(None);
-    r
 }
 
 fn json_body(body: &[u8]) -> Value {
@@ -171,12 +153,7 @@ fn test_gzip_invalid() {
         trailing.push(0);
         let truncated = body[..body.len() - 1].to_vec();
         for invalid in [trailing, truncated] {
-            let req = request_bytes(
-                "POST",
-                "/",
-                &[("Content-Encoding", "gzip")],
-                Some(&invalid),
-            );
+            let req = request_bytes("POST", "/", &[("Content-Encoding", "gzip")], Some(&invalid));
             let r = raw_rejected(addr, &req, "invalid gzip data")
                 .await
                 .expect("a response");
@@ -620,9 +597,8 @@ fn test_timeout() {
     gen_test(|| async {
         let (_s, addr) = start_limits();
         let stream = connect(addr).await;
-        stream.write(
-            &b"PUT /streaming?body_timeout=0.1 HTTP/1.0\r\nContent-Length: 42\r\n\r\n"[..],
-        );
+        stream
+            .write(&b"PUT /streaming?body_timeout=0.1 HTTP/1.0\r\nContent-Length: 42\r\n\r\n"[..]);
         let _e = ExpectLog::new(GENERAL, "Timeout reading body").level(log::Level::Info);
         let response = stream.read_until_close().await.unwrap();
         assert!(response.is_empty(), "{response:?}");
@@ -676,4 +652,3 @@ fn body_limit_is_checked_on_the_compressed_length_too() {
         assert_eq!(r.expect("a response").status, 400);
     });
 }
-

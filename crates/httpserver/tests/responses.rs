@@ -13,11 +13,13 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
-use http::header::{CONTENT_LENGTH, DATE, HeaderMap, HeaderValue};
 use http::StatusCode;
+use http::header::{CONTENT_LENGTH, DATE, HeaderMap, HeaderValue};
 use support::{RawResponse, connect, gen_test, raw, read_response};
 use tornado_httpserver::httputil::{ResponseStartLine, is_http_output_error};
-use tornado_httpserver::{HttpServer, HttpServerRequest, header_map, http_date, recycle_header_map};
+use tornado_httpserver::{
+    HttpServer, HttpServerRequest, header_map, http_date, recycle_header_map,
+};
 
 /// A date set by the application, to see that it is kept.
 const APP_DATE: &str = "Wed, 21 Oct 2015 07:28:00 GMT";
@@ -140,9 +142,8 @@ fn write_response_204_and_304_have_no_length_and_no_body() {
         let (_s, addr) = start();
         for (path, code) in [("/no_content", 204), ("/not_modified", 304)] {
             let stream = connect(addr).await;
-            let req = format!(
-                "GET {path} HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"
-            );
+            let req =
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
             stream.write(req.into_bytes());
             let r = read_response(&stream, false).await.unwrap();
             assert_eq!(r.status, code);

@@ -14,6 +14,8 @@
 //! - Tornado's `SSLTest` runs once per `ssl_version`; rustls negotiates TLS 1.2 or 1.3 itself,
 //!   so there is one run.
 
+#![cfg(feature = "tls")]
+
 mod support;
 
 use std::io;

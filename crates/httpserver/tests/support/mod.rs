@@ -173,3 +173,25 @@ pub(crate) async fn fetch(
         .await
         .expect("a response")
 }
+
+/// Sends `request` on a new connection, expecting the server to log that it is malformed
+/// because of `reason` (Tornado's `ExpectLog(gen_log, ".*<reason>", level=logging.INFO)`: the
+/// log names the client's address, which is known once connected). `None` if the server
+/// closed without answering.
+pub(crate) async fn raw_rejected(
+    addr: SocketAddr,
+    request: &[u8],
+    reason: &str,
+) -> Option<RawResponse> {
+    let stream = connect(addr).await;
+    let local = stream.local_addr().expect("a local address");
+    let _e = tornado_log::ExpectLog::new(
+        tornado_log::GENERAL,
+        &format!("Malformed HTTP message from {local}: {reason}"),
+    )
+    .level(log::Level::Info);
+    stream.write(request.to_vec());
+    let r = read_response(&stream, false).await;
+    stream.close(None);
+    r
+}
