@@ -240,6 +240,8 @@ pub(crate) struct GzipDelegate<M> {
     max_body_size: u64,
     decompressed: u64,
     decoder: Option<GzipDecompressor>,
+    /// Set by `finish` when the stream was truncated; the connection answers it with a 400.
+    finish_error: Option<HttpInputError>,
 }
 
 static X_CONSUMED: HeaderName = HeaderName::from_static("x-consumed-content-encoding");
@@ -252,7 +254,13 @@ impl<M: HttpMessageDelegate> GzipDelegate<M> {
             max_body_size,
             decompressed: 0,
             decoder: None,
+            finish_error: None,
         }
+    }
+
+    /// The error `finish` found, if any (see `MessageWrap::finish_error`).
+    pub(crate) fn take_finish_error(&mut self) -> Option<HttpInputError> {
+        self.finish_error.take()
     }
 }
 
@@ -303,11 +311,12 @@ impl<M: HttpMessageDelegate> HttpMessageDelegate for GzipDelegate<M> {
 
     async fn finish(&mut self) {
         if let Some(decoder) = self.decoder.as_mut()
-            && decoder.flush().is_err()
+            && let Err(e) = decoder.flush()
         {
             // The stream was truncated: the wrapped delegate never sees `finish`, only the
-            // close (exactly one of the two, as in Tornado).
+            // close (exactly one of the two, as in Tornado), and the request is malformed.
             self.inner.on_connection_close();
+            self.finish_error = Some(HttpInputError::new(e.to_string()));
             return;
         }
         self.inner.finish().await

@@ -83,6 +83,12 @@ const REQUESTS_BEFORE_YIELD: u32 = 64;
 trait MessageWrap {
     type Msg<M: HttpMessageDelegate>: HttpMessageDelegate;
     fn wrap<M: HttpMessageDelegate>(msg: M, params: &HttpConnectionParameters) -> Self::Msg<M>;
+    /// The error that `finish` found in the message (a truncated gzip body), which makes it
+    /// malformed after all: `finish` has no way to return it (Tornado's raises).
+    fn finish_error<M: HttpMessageDelegate>(msg: &mut Self::Msg<M>) -> Option<HttpInputError> {
+        let _ = msg;
+        None
+    }
 }
 
 /// Messages go to the application's delegate as they are.
@@ -102,6 +108,9 @@ impl MessageWrap for Gunzip {
     type Msg<M: HttpMessageDelegate> = GzipDelegate<M>;
     fn wrap<M: HttpMessageDelegate>(msg: M, params: &HttpConnectionParameters) -> GzipDelegate<M> {
         GzipDelegate::new(msg, params.chunk_size, params.max_body_size)
+    }
+    fn finish_error<M: HttpMessageDelegate>(msg: &mut GzipDelegate<M>) -> Option<HttpInputError> {
+        msg.take_finish_error()
     }
 }
 
@@ -295,6 +304,9 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                 if !finished {
                     msg.on_connection_close();
                     break 'request false;
+                }
+                if let Some(e) = W::finish_error(&mut msg) {
+                    break 'request bad_request(&stream, &base, &e).await;
                 }
             }
             if !shared.req.borrow().write_finished && !shared.detached.get() && !stream.closed() {

@@ -111,3 +111,87 @@ pub(crate) async fn raw_all(addr: SocketAddr, request: &[u8]) -> Bytes {
 pub(crate) fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap()
 }
+
+/// The bytes of a request as Tornado's test client (`SimpleAsyncHTTPClient`, which
+/// `AsyncHTTPTestCase.fetch` uses) sends it: HTTP/1.1 with `Host` and `Connection: close`,
+/// a `Content-Length` when there is a body, and for a POST without a `Content-Type` the
+/// form type.
+pub(crate) fn request_bytes(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let has_type = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    if method == "POST" && !has_type {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    if let Some(body) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body.unwrap_or_default());
+    req
+}
+
+/// [`request_bytes`] with a chunked body, one chunk per piece (the client's `body_producer`
+/// writing each piece).
+pub(crate) fn chunked_request_bytes(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    pieces: &[&[u8]],
+) -> Vec<u8> {
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    all.push(("Transfer-Encoding", "chunked"));
+    let mut req = request_bytes(method, path, &all, None);
+    for piece in pieces {
+        req.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        req.extend_from_slice(piece);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    req
+}
+
+/// Sends one request as Tornado's test client would and reads its response (`fetch`).
+pub(crate) async fn fetch(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> RawResponse {
+    raw(addr, &request_bytes(method, path, headers, body))
+        .await
+        .expect("a response")
+}
+
+/// Sends `request` on a new connection, expecting the server to log that it is malformed
+/// because of `reason` (Tornado's `ExpectLog(gen_log, ".*<reason>", level=logging.INFO)`: the
+/// log names the client's address, which is known once connected). `None` if the server
+/// closed without answering.
+pub(crate) async fn raw_rejected(
+    addr: SocketAddr,
+    request: &[u8],
+    reason: &str,
+) -> Option<RawResponse> {
+    let stream = connect(addr).await;
+    let local = stream.local_addr().expect("a local address");
+    let _e = tornado_log::ExpectLog::new(
+        tornado_log::GENERAL,
+        &format!("Malformed HTTP message from {local}: {reason}"),
+    )
+    .level(log::Level::Info);
+    stream.write(request.to_vec());
+    let r = read_response(&stream, false).await;
+    stream.close(None);
+    r
+}
