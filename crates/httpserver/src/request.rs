@@ -32,7 +32,7 @@ pub struct HttpServerRequest {
     pub(crate) connection: HttpConnection,
     pub(crate) start: Instant,
     pub(crate) finish: Option<Instant>,
-    pub(crate) args: crate::request_args::RequestArgs,
+    pub(crate) args: crate::request_args::LazyArgs,
 }
 
 impl HttpServerRequest {
@@ -74,11 +74,12 @@ impl HttpServerRequest {
             return Ok(());
         };
         let content_type = content_type.to_str().unwrap_or("");
+        let args = self.args.get_mut();
         crate::httputil::parse_body_arguments(
             content_type,
             &self.body,
-            &mut self.args.body,
-            &mut self.args.files,
+            &mut args.body,
+            &mut args.files,
             Some(&self.headers),
             config,
         )
@@ -133,30 +134,30 @@ impl HttpServerRequest {
     /// The arguments of the query string (`query_arguments`): names to values, blank values
     /// kept, `+` read as a space.
     pub fn query_arguments(&self) -> &Arguments {
-        self.args.query(self.target.query())
+        self.args.get().query(self.target.query())
     }
 
     /// The arguments of a `application/x-www-form-urlencoded` or `multipart/form-data` body
     /// (`body_arguments`).
     pub fn body_arguments(&self) -> &Arguments {
-        &self.args.body
+        &self.args.get().body
     }
 
     /// Query and body arguments together, query first (`arguments`).
     pub fn arguments(&self) -> &Arguments {
-        self.args.all(self.target.query())
+        self.args.get().all(self.target.query())
     }
 
     /// The files of a `multipart/form-data` body, by field name (`files`).
     pub fn files(&self) -> &Files {
-        &self.args.files
+        &self.args.get().files
     }
 
     /// The cookies the client sent, by name; of repeated names the last wins, as with
     /// Tornado's `SimpleCookie` (`cookies`).
     pub fn cookies(&self) -> &HashMap<String, String> {
         let header = self.headers.get(COOKIE).and_then(|v| v.to_str().ok());
-        self.args.cookies(header)
+        self.args.get().cookies(header)
     }
 
     /// The client's IP (`remote_ip`): the peer's, or with `xheaders` the one a trusted proxy

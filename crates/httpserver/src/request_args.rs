@@ -17,6 +17,22 @@ pub(crate) struct RequestArgs {
     cookies: OnceCell<HashMap<String, String>>,
 }
 
+/// [`RequestArgs`] made on first use: most requests never ask for arguments, and the
+/// request stays small (it is moved a few times on its way to a handler).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LazyArgs(OnceCell<Box<RequestArgs>>);
+
+impl LazyArgs {
+    pub(crate) fn get(&self) -> &RequestArgs {
+        self.0.get_or_init(Box::default)
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut RequestArgs {
+        self.0.get_or_init(Box::default);
+        self.0.get_mut().expect("initialized above")
+    }
+}
+
 impl RequestArgs {
     pub(crate) fn query(&self, query: &str) -> &Arguments {
         // The number of fields was checked when the request arrived (at most 1000), so

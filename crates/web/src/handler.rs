@@ -72,7 +72,7 @@ pub(crate) struct HandlerState {
     /// Cookies to set, by name (a later one of the same name replaces it).
     new_cookies: Vec<(String, HeaderValue)>,
     /// The gzip transform, once the headers are written with `compress_response`.
-    gzip: Option<GzipTransform>,
+    gzip: Option<Box<GzipTransform>>,
 }
 
 impl Handler {
@@ -552,7 +552,7 @@ impl Handler {
             finishing,
         );
         if gzip.gzipping() {
-            self.s.gzip = Some(gzip);
+            self.s.gzip = Some(Box::new(gzip));
         }
         Some(out)
     }
