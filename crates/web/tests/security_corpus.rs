@@ -10,7 +10,7 @@
 //! `test_scaling`: Tornado times each input at two sizes and requires the ratio to stay
 //! near linear. Timing tests are not used here (they fail on a busy machine), so only half
 //! of that is ported: the three inputs are sent at Tornado's larger size and must be
-//! answered. The linear behaviour itself is measured by the benchmarks, not asserted.
+//! answered; whether the time grows linearly is not checked.
 
 mod support;
 
