@@ -108,6 +108,14 @@ async fn run_methods<H: RequestHandler>(handler: &mut H, h: &mut Handler) -> Res
             HttpError::new(400).with_log_message(format!("Invalid body: {}", e.message()))
         })?;
     }
+    if h.app().settings.xsrf_cookies
+        && !matches!(
+            *h.request().method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        )
+    {
+        handler.check_xsrf_cookie(h)?;
+    }
     handler.prepare(h).await?;
     if h.finished() {
         return Ok(());

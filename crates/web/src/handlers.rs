@@ -22,6 +22,11 @@ impl RequestHandler for ErrorHandler {
     async fn prepare(&mut self, _h: &mut Handler) -> Result {
         Err(HttpError::new(self.status).into())
     }
+
+    /// Error pages need no XSRF token (Tornado's `ErrorHandler` does the same).
+    fn check_xsrf_cookie(&mut self, _h: &mut Handler) -> Result {
+        Ok(())
+    }
 }
 
 /// Redirects every request (`tornado.web.RedirectHandler`): `url` may use the route's

@@ -36,7 +36,9 @@ mod request_handler;
 mod response_headers;
 pub mod routing;
 mod settings;
+pub mod signed_value;
 mod templates;
+mod xsrf;
 
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
 pub use cookies::{CookieOptions, InvalidCookie};
@@ -47,4 +49,5 @@ pub use header_value::{IntoHeaderName, IntoHeaderValue};
 pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};
 pub use routing::{Router, RoutingError};
 pub use settings::{Autoescape, LogFunction, Settings};
+pub use signed_value::{CookieSecret, SignedValueError};
 pub use templates::{DictLoader, FileLoader, TemplateError, TemplateLoader};

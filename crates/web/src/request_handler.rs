@@ -100,6 +100,12 @@ pub trait RequestHandler: 'static {
         }
     }
 
+    /// Checks the XSRF token of a state-changing request when the `xsrf_cookies` setting
+    /// is on (`check_xsrf_cookie`); override to exempt a handler.
+    fn check_xsrf_cookie(&mut self, h: &mut Handler) -> Result {
+        h.check_xsrf_cookie()
+    }
+
     /// Headers every response of this handler starts with, error pages included
     /// (`set_default_headers`).
     fn set_default_headers(&mut self, h: &mut Handler) {}

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tornado_httpserver::httputil::ParseBodyConfig;
 
+use crate::cookies::CookieOptions;
 use crate::handler::Handler;
+use crate::signed_value::CookieSecret;
 use crate::templates::TemplateLoader;
 
 /// A function that logs each finished request instead of the default access log
@@ -35,6 +37,18 @@ pub struct Settings {
     /// also spelled `gzip`): text and the usual structured types, whole responses of 1 KiB
     /// or more; `Vary: Accept-Encoding` on every response.
     pub compress_response: bool,
+    /// The key of signed cookies (`cookie_secret`, with `key_version` for a versioned one).
+    pub cookie_secret: Option<CookieSecret>,
+    /// Requests that change state (not `GET`, `HEAD` or `OPTIONS`) must carry the `_xsrf`
+    /// cookie's token in an `_xsrf` argument or an `X-XSRFToken`/`X-CSRFToken` header, or
+    /// get 403 (`xsrf_cookies`).
+    pub xsrf_cookies: bool,
+    /// The token format pages get: 2 (masked, the default) or 1 (`xsrf_cookie_version`).
+    pub xsrf_cookie_version: u32,
+    /// The name of the XSRF cookie (`xsrf_cookie_name`, `_xsrf`).
+    pub xsrf_cookie_name: String,
+    /// Attributes of the XSRF cookie (`xsrf_cookie_kwargs`).
+    pub xsrf_cookie_options: CookieOptions,
     /// Where `@authenticated` sends anonymous users (`login_url`).
     pub login_url: Option<String>,
     /// Limits on form bodies (Tornado 6.5's `parse_body_config`, given to the
@@ -69,6 +83,11 @@ impl Default for Settings {
             debug: false,
             serve_traceback: false,
             compress_response: false,
+            cookie_secret: None,
+            xsrf_cookies: false,
+            xsrf_cookie_version: 2,
+            xsrf_cookie_name: "_xsrf".to_owned(),
+            xsrf_cookie_options: CookieOptions::default(),
             login_url: None,
             parse_body: ParseBodyConfig::default(),
             log_function: None,
@@ -97,6 +116,11 @@ impl fmt::Debug for Settings {
             .field("debug", &self.debug)
             .field("serve_traceback", &self.serve_traceback)
             .field("compress_response", &self.compress_response)
+            .field("cookie_secret", &self.cookie_secret)
+            .field("xsrf_cookies", &self.xsrf_cookies)
+            .field("xsrf_cookie_version", &self.xsrf_cookie_version)
+            .field("xsrf_cookie_name", &self.xsrf_cookie_name)
+            .field("xsrf_cookie_options", &self.xsrf_cookie_options)
             .field("login_url", &self.login_url)
             .field("parse_body", &self.parse_body)
             .field("log_function", &self.log_function.as_ref().map(|_| "..."))
