@@ -3,9 +3,8 @@
 //! appear in the response, and a budget of log records (none on `application`, which would
 //! mean an unhandled error; at most two on `general`).
 //!
-//! Cases waiting for parts of the framework still to come, with the advisory: 1.1.1 and
-//! 4.4.2 (XSRF), 3.2.1 (signed cookies), 4.2.1, 6.3.2 and 6.6.0 (StaticFileHandler), 4.0.0
-//! (WebSocket, a later crate), and `test_xsrf_token_masked`.
+//! Cases waiting for parts of the framework still to come, with the advisory: 4.2.1, 6.3.2
+//! and 6.6.0 (StaticFileHandler), 4.0.0 (WebSocket, a later crate).
 //!
 //! `test_scaling`: Tornado times each input at two sizes and requires the ratio to stay
 //! near linear. Timing tests are not used here (they fail on a busy machine), so only half
@@ -138,6 +137,103 @@ impl RequestHandler for Redirect {
         }
         Ok(())
     }
+}
+
+struct Xsrf;
+
+impl RequestHandler for Xsrf {
+    async fn get(&mut self, h: &mut Handler) -> Result {
+        let t = h.xsrf_token()?;
+        h.write(t);
+        Ok(())
+    }
+
+    async fn post(&mut self, h: &mut Handler) -> Result {
+        h.write("ok");
+        Ok(())
+    }
+}
+
+struct Signed;
+
+impl RequestHandler for Signed {
+    async fn get(&mut self, h: &mut Handler) -> Result {
+        let name = h.get_argument("name")?;
+        if h.get_signed_cookie(&name).is_none() {
+            self.send_error(h, 403, None).await;
+        } else {
+            h.write("ok");
+        }
+        Ok(())
+    }
+}
+
+const COOKIE_SECRET: &str = "secret";
+
+fn xsrf_app() -> Application {
+    Application::builder()
+        .route("/xsrf", || Xsrf)
+        .route("/signed", || Signed)
+        .settings(tornado_web::Settings {
+            xsrf_cookies: true,
+            cookie_secret: Some(tornado_web::CookieSecret::new(COOKIE_SECRET)),
+            ..tornado_web::Settings::default()
+        })
+        .build()
+        .unwrap()
+}
+
+/// A signed cookie for the name "a", and the same bytes split so that the start of the
+/// value moves into the name (the 3.2.1 forgery).
+fn forged_cookie() -> (String, String) {
+    let signed = tornado_web::signed_value::create_signed_value(
+        &tornado_web::CookieSecret::new(COOKIE_SECRET),
+        "a",
+        b"AAAABBBB",
+        2,
+        tornado_web::signed_value::now(),
+    )
+    .unwrap();
+    (format!("a{}", &signed[..4]), signed[4..].to_owned())
+}
+
+fn xsrf_cases() -> Vec<Case> {
+    let (forged_name, forged_value) = forged_cookie();
+    vec![
+        case(
+            "1.1.1",
+            "xsrf exemption for XMLHttpRequest",
+            request(
+                "POST",
+                "/xsrf",
+                "X-Requested-With: XMLHttpRequest\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                Some(b"a=b"),
+            ),
+            403,
+        ),
+        case(
+            "3.2.1",
+            "signed cookie moved to another name",
+            request(
+                "GET",
+                &format!("/signed?name={forged_name}"),
+                &format!("Cookie: {forged_name}={forged_value}\r\n"),
+                None,
+            ),
+            403,
+        ),
+        case(
+            "4.4.2",
+            "cookie injected by another cookie's value",
+            request(
+                "POST",
+                "/xsrf",
+                "Cookie: a=b]_xsrf=injected\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                Some(b"_xsrf=injected"),
+            ),
+            403,
+        ),
+    ]
 }
 
 fn app() -> Application {
@@ -419,7 +515,13 @@ fn test_cases() {
     gen_test(|| async {
         let app = app();
         let (_server, addr) = support::serve(&app);
-        for c in cases() {
+        let xsrf = xsrf_app();
+        let (_xsrf_server, xsrf_addr) = support::serve(&xsrf);
+        let all = cases()
+            .into_iter()
+            .map(|c| (addr, c))
+            .chain(xsrf_cases().into_iter().map(|c| (xsrf_addr, c)));
+        for (addr, c) in all {
             let access = ExpectLog::new("access", "").required(false);
             let general = ExpectLog::new("general", "").required(false);
             let application = ExpectLog::new("application", "").required(false);
@@ -451,6 +553,27 @@ fn test_cases() {
             );
             drop(access);
         }
+    });
+}
+
+#[test]
+fn test_xsrf_token_masked() {
+    // 3.2.2: the token in a page is masked differently on each request (BREACH).
+    gen_test(|| async {
+        let app = xsrf_app();
+        let (_server, addr) = support::serve(&app);
+        let _logs = ExpectLog::new("access", "").required(false);
+        let cookie = "Cookie: _xsrf=0123456789abcdef0123456789abcdef\r\n";
+        let mut bodies = Vec::new();
+        for _ in 0..2 {
+            let response = send(addr, request("GET", "/xsrf", cookie, None)).await;
+            let text = String::from_utf8_lossy(&response).into_owned();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+            assert!(!body.contains("0123456789abcdef"), "{body}");
+            bodies.push(body.to_owned());
+        }
+        assert_ne!(bodies[0], bodies[1]);
     });
 }
 
