@@ -406,7 +406,7 @@ impl Handler {
         let token = self.xsrf_token()?;
         Ok(format!(
             "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
-            crate::escape_set::xhtml_escape(&token)
+            crate::escape::xhtml_escape(&token)
         ))
     }
 
@@ -518,10 +518,7 @@ impl Handler {
                     self.s.request.uri().to_owned()
                 };
                 url.push_str("?next=");
-                url.extend(percent_encoding::utf8_percent_encode(
-                    &next,
-                    crate::escape_set::QUOTE_PLUS,
-                ));
+                url.push_str(&crate::escape::url_escape(&next));
             }
             self.redirect(&url, false)?;
             return Err(Error::Finish);
@@ -994,7 +991,7 @@ impl Handler {
             }
         }
         let reason = self.start_line().reason;
-        let message = crate::escape_set::xhtml_escape(&reason);
+        let message = crate::escape::xhtml_escape(&reason);
         self.write(format!(
             "<html><title>{status}: {message}</title><body>{status}: {message}</body></html>"
         ));

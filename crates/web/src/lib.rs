@@ -25,8 +25,9 @@
 mod application;
 mod body_pipe;
 mod cookies;
+mod entities;
 mod error;
-mod escape_set;
+pub mod escape;
 mod gzip_transform;
 mod handler;
 mod handler_factory;

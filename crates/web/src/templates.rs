@@ -123,7 +123,7 @@ impl Templates {
                 } else {
                     value.to_string()
                 };
-                out.write_str(&crate::escape_set::xhtml_escape(&text))
+                out.write_str(&crate::escape::xhtml_escape(&text))
                     .map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
             } else {
                 minijinja::escape_formatter(out, state, value)
