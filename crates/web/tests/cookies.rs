@@ -13,7 +13,8 @@ struct Cookies;
 
 impl RequestHandler for Cookies {
     async fn get(&mut self, h: &mut Handler) -> Result {
-        match h.request().path() {
+        let path = h.request().path().to_owned();
+        match path.as_str() {
             "/set" => {
                 h.set_cookie("str", "asdf")?;
                 h.set_cookie("unicode", "qwer")?;
@@ -122,10 +123,8 @@ impl RequestHandler for Cookies {
             "/clear" => {
                 h.clear_cookie("foo", &CookieOptions::default())?;
             }
-            "/value_with_space" => {
-                if h.set_cookie("foo", "a b").is_err() {
-                    return Err(HttpError::new(400).into());
-                }
+            "/value_with_space" if h.set_cookie("foo", "a b").is_err() => {
+                return Err(HttpError::new(400).into());
             }
             _ => {}
         }
