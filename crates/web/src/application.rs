@@ -32,6 +32,7 @@ pub(crate) struct AppShared {
     /// content type only, neither].
     default_lines: [HeaderLines; 4],
     pub(crate) templates: Templates,
+    pub(crate) static_versions: crate::static_file::VersionCache,
 }
 
 impl AppShared {
@@ -288,9 +289,22 @@ impl ApplicationBuilder {
             .unwrap_or_else(|| Arc::new(Factory::new(|| crate::ErrorHandler::new(404))));
         let settings = self.settings.resolved();
         let templates = Templates::new(&settings);
+        if let Some(root) = &settings.static_path {
+            // Tornado puts these first: (prefix)(.*), /(favicon\.ico), /(robots\.txt).
+            let mut statics = RulesBuilder::default();
+            let prefix = format!("{}(.*)", regex::escape(&settings.static_url_prefix));
+            for pattern in [prefix.as_str(), r"/(favicon\.ico)", r"/(robots\.txt)"] {
+                let root = root.clone();
+                statics.path(pattern, None, move || {
+                    crate::StaticFileHandler::new(root.clone())
+                });
+            }
+            rules.extend(statics.build()?.rules);
+        }
         Ok(Application {
             shared: Arc::new(AppShared {
                 templates,
+                static_versions: Default::default(),
                 settings,
                 router: Router { rules },
                 has_host_rules,

@@ -955,6 +955,34 @@ impl Handler {
                     minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
                 })
             });
+        let urls: Option<(
+            std::path::PathBuf,
+            String,
+            std::sync::Arc<crate::application::AppShared>,
+        )> = self.s.app.settings.static_path.clone().map(|root| {
+            (
+                root,
+                self.s.app.settings.static_url_prefix.clone(),
+                self.s.app.clone(),
+            )
+        });
+        let static_url = Value::from_function(
+            move |path: String| -> std::result::Result<String, minijinja::Error> {
+                let Some((root, prefix, app)) = &urls else {
+                    return Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "static_url needs the static_path setting",
+                    ));
+                };
+                let version = crate::static_file::absolute_path(root, &path)
+                    .ok()
+                    .and_then(|p| app.static_versions.get(&p, app.settings.static_hash_cache));
+                Ok(match version {
+                    Some(v) => format!("{prefix}{path}?v={v}"),
+                    None => format!("{prefix}{path}"),
+                })
+            },
+        );
         Ok(minijinja::context! {
             current_user => self.current_user(),
             request => minijinja::context! {
@@ -968,7 +996,55 @@ impl Handler {
             },
             reverse_url => reverse_url,
             xsrf_form_html => xsrf_form_html,
+            static_url => static_url,
         })
+    }
+
+    /// The version hash of a static file (`get_version`), cached per application unless
+    /// `static_hash_cache` is off.
+    pub(crate) fn static_version(&self, path: &std::path::Path) -> Option<String> {
+        let app = &self.s.app;
+        app.static_versions
+            .get(path, app.settings.static_hash_cache)
+    }
+
+    /// The URL of static file `path` (`static_url`): `static_url_prefix` + `path` +
+    /// `?v=<version hash>`, so that it can be cached for ten years. Needs `static_path`.
+    pub fn static_url(&self, path: &str) -> Result<String> {
+        self.static_url_with(path, false, true)
+    }
+
+    /// [`static_url`](Handler::static_url) with the host (`include_host`) and without the
+    /// version (`include_version=False`).
+    pub fn static_url_with(
+        &self,
+        path: &str,
+        include_host: bool,
+        include_version: bool,
+    ) -> Result<String> {
+        let settings = &self.s.app.settings;
+        let Some(root) = &settings.static_path else {
+            return Err(Error::msg(
+                "You must define the 'static_path' setting in your application to use static_url",
+            ));
+        };
+        let mut url = if include_host {
+            format!("{}://{}", self.s.request.protocol(), self.s.request.host())
+        } else {
+            String::new()
+        };
+        url.push_str(&settings.static_url_prefix);
+        url.push_str(path);
+        if include_version {
+            let version = crate::static_file::absolute_path(root, path)
+                .ok()
+                .and_then(|p| self.static_version(&p));
+            if let Some(v) = version {
+                url.push_str("?v=");
+                url.push_str(&v);
+            }
+        }
+        Ok(url)
     }
 
     /// The path of the route named `name` with `args` (`reverse_url`).

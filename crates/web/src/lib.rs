@@ -38,6 +38,7 @@ mod response_headers;
 pub mod routing;
 mod settings;
 pub mod signed_value;
+mod static_file;
 mod templates;
 mod xsrf;
 
@@ -51,4 +52,8 @@ pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};
 pub use routing::{Router, RoutingError};
 pub use settings::{Autoescape, LogFunction, Settings};
 pub use signed_value::{CookieSecret, SignedValueError};
+pub use static_file::{
+    CACHE_MAX_AGE, MAX_CACHED_VERSIONS, MAX_VERSION_CONTENT_SIZE, StaticFileHandler,
+    content_version,
+};
 pub use templates::{DictLoader, FileLoader, TemplateError, TemplateLoader};

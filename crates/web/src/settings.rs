@@ -49,6 +49,14 @@ pub struct Settings {
     pub xsrf_cookie_name: String,
     /// Attributes of the XSRF cookie (`xsrf_cookie_kwargs`).
     pub xsrf_cookie_options: CookieOptions,
+    /// Directory of static files (`static_path`): served under `static_url_prefix` (and
+    /// `/favicon.ico`, `/robots.txt`) by a [`StaticFileHandler`](crate::StaticFileHandler),
+    /// and named by `static_url`.
+    pub static_path: Option<PathBuf>,
+    /// Where static files are served (`static_url_prefix`, `/static/`).
+    pub static_url_prefix: String,
+    /// Keeps the version hashes of static files (`static_hash_cache`); off with `debug`.
+    pub static_hash_cache: bool,
     /// Where `@authenticated` sends anonymous users (`login_url`).
     pub login_url: Option<String>,
     /// Limits on form bodies (Tornado 6.5's `parse_body_config`, given to the
@@ -88,6 +96,9 @@ impl Default for Settings {
             xsrf_cookie_version: 2,
             xsrf_cookie_name: "_xsrf".to_owned(),
             xsrf_cookie_options: CookieOptions::default(),
+            static_path: None,
+            static_url_prefix: "/static/".to_owned(),
+            static_hash_cache: true,
             login_url: None,
             parse_body: ParseBodyConfig::default(),
             log_function: None,
@@ -105,6 +116,7 @@ impl Settings {
         if self.debug {
             self.serve_traceback = true;
             self.compiled_template_cache = false;
+            self.static_hash_cache = false;
         }
         self
     }
@@ -121,6 +133,9 @@ impl fmt::Debug for Settings {
             .field("xsrf_cookie_version", &self.xsrf_cookie_version)
             .field("xsrf_cookie_name", &self.xsrf_cookie_name)
             .field("xsrf_cookie_options", &self.xsrf_cookie_options)
+            .field("static_path", &self.static_path)
+            .field("static_url_prefix", &self.static_url_prefix)
+            .field("static_hash_cache", &self.static_hash_cache)
             .field("login_url", &self.login_url)
             .field("parse_body", &self.parse_body)
             .field("log_function", &self.log_function.as_ref().map(|_| "..."))
