@@ -11,6 +11,9 @@ use http::HeaderValue;
 struct CachedDate {
     /// Seconds since the epoch (`u64::MAX` before the first use).
     second: u64,
+    /// On the loop's clock: when `second` ends. Until then a loop iteration can use the
+    /// cached value without reading the system clock.
+    valid_until: Option<std::time::Instant>,
     value: HeaderValue,
     /// `Date: <value>\r\n`.
     line: Vec<u8>,
@@ -20,6 +23,7 @@ thread_local! {
     static CACHE: RefCell<CachedDate> = const {
         RefCell::new(CachedDate {
             second: u64::MAX,
+            valid_until: None,
             value: HeaderValue::from_static(""),
             line: Vec::new(),
         })
@@ -40,18 +44,29 @@ pub(crate) fn put_date_line(buf: &mut bytes::BytesMut) {
 }
 
 fn with_date<R>(f: impl FnOnce(&CachedDate) -> R) -> R {
-    let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let iteration = tornado_ioloop::iteration_time();
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.second != second {
-            let text = httpdate::fmt_http_date(now);
-            c.value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
-            c.line.clear();
-            c.line.extend_from_slice(b"Date: ");
-            c.line.extend_from_slice(text.as_bytes());
-            c.line.extend_from_slice(b"\r\n");
-            c.second = second;
+        // Within the loop, the clock is read once per second at most: the iteration's
+        // start time tells whether the cached second is over.
+        let fresh = matches!((iteration, c.valid_until), (Some(t), Some(until)) if t < until);
+        if !fresh {
+            let now = SystemTime::now();
+            let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+            let second = since_epoch.as_secs();
+            if c.second != second {
+                let text = httpdate::fmt_http_date(now);
+                c.value =
+                    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+                c.line.clear();
+                c.line.extend_from_slice(b"Date: ");
+                c.line.extend_from_slice(text.as_bytes());
+                c.line.extend_from_slice(b"\r\n");
+                c.second = second;
+            }
+            let rest_of_second = std::time::Duration::from_secs(1)
+                - std::time::Duration::from_nanos(u64::from(since_epoch.subsec_nanos()));
+            c.valid_until = iteration.map(|_| std::time::Instant::now() + rest_of_second);
         }
         f(&c)
     })

@@ -52,7 +52,8 @@ impl HttpServerRequest {
             headers,
             body,
             connection,
-            start: Instant::now(),
+            // The loop iteration's start (no clock read per request); outside a loop, now.
+            start: tornado_ioloop::iteration_time().unwrap_or_else(Instant::now),
             finish: None,
             args: Default::default(),
         }

@@ -92,9 +92,22 @@ pub(crate) struct RunningGuard {
     prev: Option<Rc<Core>>,
 }
 
+thread_local! {
+    /// The running loop's iteration time, for [`crate::iteration_time`]: read without
+    /// reaching the loop itself.
+    static ITERATION: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The iteration time of the loop running on this thread, if one is running.
+pub fn iteration_time() -> Option<Instant> {
+    ITERATION.with(Cell::get)
+}
+
 impl RunningGuard {
     pub(crate) fn enter(core: &Rc<Core>) -> RunningGuard {
         let prev = RUNNING.with(|r| r.borrow_mut().replace(core.clone()));
+        // Set again at the start of each iteration; nothing runs before that.
+        ITERATION.with(|i| i.set(None));
         RunningGuard { prev }
     }
 }
@@ -102,6 +115,8 @@ impl RunningGuard {
 impl Drop for RunningGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
+        let time = prev.as_ref().map(|p| p.iteration_time.get());
+        let _ = ITERATION.try_with(|i| i.set(time));
         let _ = RUNNING.try_with(|r| *r.borrow_mut() = prev);
     }
 }
@@ -168,6 +183,11 @@ impl Core {
         result
     }
 
+    fn set_iteration_time(&self, now: Instant) {
+        self.iteration_time.set(now);
+        ITERATION.with(|i| i.set(Some(now)));
+    }
+
     /// One iteration, in Tornado's order:
     ///
     /// 1. take the work other threads queued;
@@ -206,11 +226,11 @@ impl Core {
                 }
             }
             self.ran_since_poll.set(0);
-            self.iteration_time.set(Instant::now());
+            self.set_iteration_time(Instant::now());
             self.run_timers();
             self.dispatch_events();
         } else {
-            self.iteration_time.set(Instant::now());
+            self.set_iteration_time(Instant::now());
             self.run_timers();
         }
 

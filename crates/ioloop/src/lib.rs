@@ -63,6 +63,7 @@ mod sleep;
 mod task;
 mod timers;
 
+pub use crate::core::iteration_time;
 pub use error::Error;
 pub use handle::IoLoopHandle;
 pub use io::{Events, Registration};

@@ -994,3 +994,15 @@ fn io_is_not_starved_by_busy_callbacks() {
     wait(&io_loop);
     io_loop.close().unwrap();
 }
+
+#[test]
+fn iteration_time_is_known_only_while_a_loop_runs() {
+    assert!(tornado_ioloop::iteration_time().is_none());
+    let io_loop = IoLoop::new();
+    let inside = io_loop
+        .run_sync(|| async { tornado_ioloop::iteration_time() }, None)
+        .unwrap();
+    assert_eq!(inside, Some(io_loop.iteration_time()));
+    assert!(tornado_ioloop::iteration_time().is_none(), "cleared when the loop stops");
+    io_loop.close().unwrap();
+}
