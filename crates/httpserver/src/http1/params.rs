@@ -81,7 +81,9 @@ impl HttpConnectionParameters {
         self
     }
 
-    /// Decode `Content-Encoding: gzip` request bodies (`decompress`). Default is `false`.
+    /// Decode `Content-Encoding: gzip` bodies (`decompress`): request bodies on a server
+    /// connection, response bodies on an [`HttpClientConnection`](super::HttpClientConnection).
+    /// Default is `false`.
     pub fn decompress(mut self, v: bool) -> Self {
         self.decompress = v;
         self
