@@ -232,6 +232,11 @@ impl AsyncHttpClient {
         &self.inner.settings
     }
 
+    /// How many requests may run at once (`max_clients`).
+    pub fn max_clients(&self) -> usize {
+        self.inner.settings.max_clients
+    }
+
     /// How many requests are running (`len(active)`).
     pub fn active(&self) -> usize {
         self.inner.active.get()

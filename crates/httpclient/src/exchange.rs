@@ -324,6 +324,9 @@ pub(crate) async fn exchange(
         };
         let mut delegate = Collector::new(req);
         if req.expect_100_continue {
+            // The head waits in the stream's buffer until flushed: send it now, the body
+            // after `100 Continue`.
+            drop(stream.flush());
             delegate.pending = Some(pending);
         } else {
             pending.send().await.map_err(|e| write_error(&stream, e))?;

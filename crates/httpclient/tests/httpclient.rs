@@ -44,7 +44,7 @@ use support::{TestServer, client, gen_test, get, large_body, raw_server};
 use tornado_httpclient::{
     AsyncHttpClient, ClientSettings, HttpClient, HttpClientError, HttpRequest, HttpResponse,
 };
-use tornado_log::{APPLICATION, ExpectLog, GENERAL};
+use tornado_log::{ExpectLog, GENERAL};
 
 /// Tornado's `self.fetch`: `raise_error=False`, so only transport errors are errors.
 async fn fetch(c: &AsyncHttpClient, req: HttpRequest) -> HttpResponse {
@@ -802,21 +802,5 @@ fn test_reuse_after_refusal() {
         let r = c.fetch(s.url("/small"), true).await.unwrap();
         assert_eq!(r.body().len(), 64 * 1024);
         c.close();
-    });
-}
-
-#[test]
-fn streaming_callback_async_error_fails_the_fetch() {
-    // test_streaming_callback_coroutine_cancelled's Rust shape: the coroutine fails.
-    with_server(|s, c| async move {
-        let _log = ExpectLog::new(APPLICATION, "Uncaught exception");
-        let e = c
-            .fetch(
-                get(s.url("/hello")).streaming_callback_async(|_| async { Err(std::io::Error::other("cancelled")) }),
-                true,
-            )
-            .await
-            .unwrap_err();
-        assert!(e.is_stream_closed(), "{e:?}");
     });
 }

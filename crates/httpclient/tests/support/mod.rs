@@ -17,7 +17,8 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use tornado_httpclient::{AsyncHttpClient, ClientSettings, HttpRequest};
 use tornado_httpserver::httputil::ResponseStartLine;
-use tornado_httpserver::{HttpServer, HttpServerRequest};
+use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
+use tornado_iostream::TlsServerOptions;
 use tornado_ioloop::IoLoop;
 use tornado_iostream::IoStream;
 use tornado_locks::{Condition, Event};
@@ -61,6 +62,7 @@ impl State {
 
 /// A test server on two ports (for cross-origin redirects).
 pub(crate) struct TestServer {
+    pub(crate) scheme: &'static str,
     pub(crate) server: HttpServer<tornado_httpserver::CallbackDelegate<Handler>>,
     pub(crate) port: u16,
     pub(crate) port2: u16,
@@ -71,13 +73,25 @@ pub(crate) type Handler = Box<dyn Fn(HttpServerRequest) -> std::pin::Pin<Box<dyn
 
 impl TestServer {
     pub(crate) fn start() -> TestServer {
+        TestServer::start_with("http", HttpServerSettings::new())
+    }
+
+    /// The same handlers over TLS, with a self-signed certificate for `127.0.0.1` and
+    /// `localhost`.
+    pub(crate) fn start_tls() -> TestServer {
+        let (options, _) = self_signed();
+        TestServer::start_with("https", HttpServerSettings::new().tls(options))
+    }
+
+    fn start_with(scheme: &'static str, settings: HttpServerSettings) -> TestServer {
         let state = Rc::new(State::default());
         let s = state.clone();
         let handler: Handler = Box::new(move |req| Box::pin(app(req, s.clone())));
-        let server = HttpServer::from_fn(handler);
+        let server = HttpServer::from_fn_with(handler, settings);
         let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
         let port2 = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
         TestServer {
+            scheme,
             server,
             port,
             port2,
@@ -86,16 +100,27 @@ impl TestServer {
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port)
     }
 
     pub(crate) fn url2(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port2)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port2)
     }
 
     pub(crate) fn stop(&self) {
         self.server.stop();
     }
+}
+
+/// TLS options for a self-signed certificate of `127.0.0.1` and `localhost`, and the
+/// certificate's PEM.
+pub(crate) fn self_signed() -> (TlsServerOptions, String) {
+    let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let ck = rcgen::generate_simple_self_signed(names).unwrap();
+    let cert_pem = ck.cert.pem();
+    let key_pem = ck.signing_key.serialize_pem();
+    let opts = TlsServerOptions::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
+    (opts, cert_pem)
 }
 
 /// A client of its own for a test.
@@ -266,6 +291,7 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
         "/large_body" => respond(&req, 200, &[("Content-Type", b"application/octet-stream")], &large_body()),
         "/small" => respond(&req, 200, &[], &vec![b'a'; 64 * 1024]),
         "/large" => respond(&req, 200, &[], &vec![b'a'; 64 * 1024 + 1]),
+        "/a100k" => respond(&req, 200, &[], &vec![b'a'; 100 * 1024]),
         "/trigger" => {
             let e = Event::new();
             state.triggers.borrow_mut().push_back(e.clone());
