@@ -18,7 +18,9 @@ use tornado_httpserver::httputil::{
     HttpInputError, RequestStartLine, RequestTarget, ResponseStartLine, split_host_and_port,
 };
 use tornado_httpserver::{HttpMessageDelegate, StartLine};
-use tornado_iostream::{IoStream, StreamSettings, is_unsatisfiable_read};
+use tornado_iostream::{
+    IoStream, StreamSettings, is_connection_reset, is_stream_closed, is_unsatisfiable_read,
+};
 use tornado_tcpserver::{ConnectSettings, Family};
 
 use crate::client::Inner;
@@ -339,7 +341,10 @@ pub(crate) async fn exchange(
         match outcome {
             ResponseOutcome::Failed => {
                 let error = conn.take_error();
-                if was_reused && may_retry && idempotent && delegate.code.is_none() {
+                let dropped = error
+                    .as_ref()
+                    .is_none_or(|e| is_stream_closed(e) || is_connection_reset(e));
+                if was_reused && may_retry && idempotent && dropped && delegate.code.is_none() {
                     // A pooled connection the server closed just as it was reused: say so
                     // and try once more on a new one (RFC 9110 §9.2.2 allows it for
                     // idempotent requests).
