@@ -96,5 +96,19 @@ pub use settings::{
     DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST,
 };
 
+/// Resolves `url` against `base` as Python's `urllib.parse.urljoin` does (RFC 3986
+/// reference resolution): what the client does with a redirect's `Location`, and what a
+/// crawler does with a link.
+///
+/// ```
+/// use tornado_httpclient::urljoin;
+///
+/// assert_eq!(urljoin("http://a/b/c", "../d?x#y"), "http://a/d?x#y");
+/// assert_eq!(urljoin("http://a/b/c", "https://e/"), "https://e/");
+/// ```
+pub fn urljoin(base: &str, url: &str) -> String {
+    url::join(base, url)
+}
+
 /// Tornado's name for [`HttpClientError`] (`tornado.httpclient.HTTPError`).
 pub type HttpError = HttpClientError;
