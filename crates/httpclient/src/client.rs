@@ -207,7 +207,12 @@ impl AsyncHttpClient {
         AsyncHttpClient {
             inner: Rc::new(Inner {
                 slots: Semaphore::new(settings.max_clients),
-                pool: Pool::new(settings.pool_max_idle_per_host, settings.pool_idle_timeout),
+                pool: Pool::new(
+                    settings
+                        .pool_max_idle_per_host
+                        .unwrap_or(settings.max_clients),
+                    settings.pool_idle_timeout,
+                ),
                 settings,
                 defaults,
                 tcp,

@@ -93,7 +93,7 @@ pub use request::{
 pub use response::{HttpResponse, TimeInfo};
 pub use settings::{
     ClientSettings, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE,
-    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST,
+    DEFAULT_POOL_IDLE_TIMEOUT,
 };
 
 /// Resolves `url` against `base` as Python's `urllib.parse.urljoin` does (RFC 3986

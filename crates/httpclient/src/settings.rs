@@ -17,8 +17,6 @@ pub const DEFAULT_MAX_BUFFER_SIZE: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 /// How long an idle pooled connection is kept: 60 s.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How many idle connections are kept per host: 10 (as many as `max_clients` can use).
-pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 10;
 
 /// Settings of an [`AsyncHttpClient`](crate::AsyncHttpClient) (the keyword arguments of
 /// `SimpleAsyncHTTPClient.initialize`, and of the keep-alive pool Tornado lacks).
@@ -33,7 +31,7 @@ pub struct ClientSettings {
     pub(crate) defaults: Option<HttpRequest>,
     pub(crate) keep_alive: bool,
     pub(crate) pool_idle_timeout: Duration,
-    pub(crate) pool_max_idle_per_host: usize,
+    pub(crate) pool_max_idle_per_host: Option<usize>,
 }
 
 impl Default for ClientSettings {
@@ -48,7 +46,7 @@ impl Default for ClientSettings {
             defaults: None,
             keep_alive: true,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
-            pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
+            pool_max_idle_per_host: None,
         }
     }
 }
@@ -133,9 +131,10 @@ impl ClientSettings {
     }
 
     /// How many idle connections are kept per origin (scheme, host, port, proxy and TLS
-    /// settings); more are closed once their response is read. Default is 10.
+    /// settings); more are closed once their response is read. Default: `max_clients`, as
+    /// many as the client can use at once.
     pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
-        self.pool_max_idle_per_host = n;
+        self.pool_max_idle_per_host = Some(n);
         self
     }
 }
