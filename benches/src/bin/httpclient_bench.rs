@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo build --release -p tornado-benches --bin httpclient_bench
 //! target/release/httpclient_bench [--duration S] [--warmup S] [--rounds N] [--concurrency N]
+//!     [--only tornado-rs|hyper] [--workload sequential|concurrent]
 //! ```
 //!
 //! Workloads, per client: sequential fetches (one at a time), and `--concurrency` (64)
@@ -94,6 +95,10 @@ struct Args {
     warmup: Duration,
     rounds: usize,
     concurrency: usize,
+    /// Only this client (`--only tornado-rs` or `--only hyper`), for profiling.
+    only: Option<&'static str>,
+    /// Only this workload (`--workload sequential` or `concurrent`).
+    workload: Option<&'static str>,
 }
 
 fn parse_args() -> Args {
@@ -102,9 +107,30 @@ fn parse_args() -> Args {
         warmup: Duration::from_secs(1),
         rounds: 3,
         concurrency: 64,
+        only: None,
+        workload: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        let mut name = |choices: &[&'static str]| -> &'static str {
+            let v = it.next().unwrap_or_default();
+            choices
+                .iter()
+                .find(|c| **c == v)
+                .copied()
+                .unwrap_or_else(|| panic!("{flag} takes one of {choices:?}"))
+        };
+        match flag.as_str() {
+            "--only" => {
+                a.only = Some(name(&["tornado-rs", "hyper"]));
+                continue;
+            }
+            "--workload" => {
+                a.workload = Some(name(&["sequential", "concurrent"]));
+                continue;
+            }
+            _ => {}
+        }
         let mut value = || -> f64 {
             it.next()
                 .and_then(|v| v.parse().ok())
@@ -257,11 +283,17 @@ fn main() {
     type Run = fn(Args, u16, &Arc<AtomicU64>, usize) -> Window;
     let clients: [(&str, Run); 2] = [("tornado-rs", ours), ("hyper", hyper)];
     for (label, concurrency) in [("sequential", 1), ("concurrent", args.concurrency)] {
+        if args.workload.is_some_and(|w| w != label) {
+            continue;
+        }
         let mut results: Vec<Vec<Window>> = vec![Vec::new(); clients.len()];
         for round in 0..args.rounds {
             for k in 0..clients.len() {
                 let i = (k + round) % clients.len();
                 let (name, run) = clients[i];
+                if args.only.is_some_and(|o| o != name) {
+                    continue;
+                }
                 let w = run(args, port, &conns, concurrency);
                 println!(
                     "  round {round} {label:>10} {name:>10}: {:>9.0} req/s, {:.2} connections per 1,000 requests",
@@ -273,6 +305,9 @@ fn main() {
         }
         println!("{label} ({concurrency} in flight), medians:");
         for (i, (name, _)) in clients.iter().enumerate() {
+            if results[i].is_empty() {
+                continue;
+            }
             let rates: Vec<f64> = results[i].iter().map(Window::rate).collect();
             let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = rates.iter().copied().fold(0.0, f64::max);

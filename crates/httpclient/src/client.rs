@@ -362,11 +362,14 @@ async fn run_fetch(
     loop {
         let start = Instant::now();
         let wall_start = SystemTime::now();
+        // Boxed: the exchange's state is large, and this keeps the fetch's own future (which
+        // `spawn` moves into place) and the timeout wrapper small.
+        let one = Box::pin(exchange(&inner, &mut hop, start));
         let exchanged = match deadline {
-            Some(at) => with_timeout(at, exchange(&inner, &mut hop, start))
+            Some(at) => with_timeout(at, one)
                 .await
                 .map_err(|_| HttpClientError::timeout("Timeout during request"))??,
-            None => exchange(&inner, &mut hop, start).await?,
+            None => one.await?,
         };
         let Exchanged {
             code,

@@ -309,7 +309,11 @@ pub(crate) async fn exchange(
             }
         };
         let connect_time = (!was_reused).then(|| connect_start.elapsed());
-        let _ = stream.set_nodelay(true);
+        if !was_reused {
+            // Requests are written whole: Nagle would only delay them (once per connection:
+            // it is a system call).
+            let _ = stream.set_nodelay(true);
+        }
         let mut guard = CloseOnDrop(Some(stream.clone()));
         let conn = Rc::new(HttpClientConnection::new(stream.clone(), params.clone()));
         let start_line = RequestStartLine {
