@@ -242,6 +242,21 @@ impl AsyncHttpClient {
         self.inner.settings.max_clients
     }
 
+    /// The read buffer limit of each connection (`max_buffer_size`).
+    pub fn max_buffer_size(&self) -> usize {
+        self.inner.settings.max_buffer_size
+    }
+
+    /// The largest response head accepted (`max_header_size`).
+    pub fn max_header_size(&self) -> usize {
+        self.inner.settings.max_header_size
+    }
+
+    /// The largest response body accepted (`max_body_size`; `max_buffer_size` unless set).
+    pub fn max_body_size(&self) -> u64 {
+        self.inner.max_body_size()
+    }
+
     /// How many requests are running (`len(active)`).
     pub fn active(&self) -> usize {
         self.inner.active.get()
