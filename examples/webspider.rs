@@ -20,8 +20,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use tornado::r#gen::multi;
-use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::http::StatusCode;
+use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::httpclient::{AsyncHttpClient, HttpClientError, urljoin};
 use tornado::httpserver::{HttpServer, HttpServerConnectionDelegate, HttpServerRequest};
 use tornado::ioloop::IoLoop;
@@ -33,28 +33,69 @@ mod args;
 /// The demo site: path → links on the page. `/missing.html` is linked but does not exist,
 /// and the off-site links must not be followed.
 const SITE: &[(&str, &[&str])] = &[
-    ("/", &["guide/", "api/", "about.html", "https://www.tornadoweb.org/", "#top"]),
-    ("/about.html", &["/", "guide/intro.html#why", "missing.html"]),
-    ("/guide/", &["intro.html", "async.html", "coroutines.html", "queues.html", "../"]),
-    ("/guide/intro.html", &["async.html", "/guide/", "mailto:someone@example.com"]),
-    ("/guide/async.html", &["coroutines.html", "intro.html?ref=async"]),
+    (
+        "/",
+        &[
+            "guide/",
+            "api/",
+            "about.html",
+            "https://www.tornadoweb.org/",
+            "#top",
+        ],
+    ),
+    (
+        "/about.html",
+        &["/", "guide/intro.html#why", "missing.html"],
+    ),
+    (
+        "/guide/",
+        &[
+            "intro.html",
+            "async.html",
+            "coroutines.html",
+            "queues.html",
+            "../",
+        ],
+    ),
+    (
+        "/guide/intro.html",
+        &["async.html", "/guide/", "mailto:someone@example.com"],
+    ),
+    (
+        "/guide/async.html",
+        &["coroutines.html", "intro.html?ref=async"],
+    ),
     ("/guide/coroutines.html", &["queues.html", "/api/gen.html"]),
     ("/guide/queues.html", &["/api/queues.html", "../about.html"]),
-    ("/api/", &["ioloop.html", "gen.html", "queues.html", "httpclient.html"]),
+    (
+        "/api/",
+        &["ioloop.html", "gen.html", "queues.html", "httpclient.html"],
+    ),
     ("/api/ioloop.html", &["gen.html", "/"]),
     ("/api/gen.html", &["ioloop.html", "queues.html"]),
-    ("/api/queues.html", &["httpclient.html", "/guide/queues.html"]),
-    ("/api/httpclient.html", &["queues.html", "http://example.invalid/elsewhere"]),
+    (
+        "/api/queues.html",
+        &["httpclient.html", "/guide/queues.html"],
+    ),
+    (
+        "/api/httpclient.html",
+        &["queues.html", "http://example.invalid/elsewhere"],
+    ),
 ];
 
 fn page(req: &HttpServerRequest) -> (StatusCode, String) {
     let path = req.path();
     let Some((_, links)) = SITE.iter().find(|(p, _)| *p == path) else {
-        return (StatusCode::NOT_FOUND, "<html><body>Not Found</body></html>".to_owned());
+        return (
+            StatusCode::NOT_FOUND,
+            "<html><body>Not Found</body></html>".to_owned(),
+        );
     };
     let mut html = format!("<html><head><title>{path}</title></head><body><h1>{path}</h1><ul>\n");
     for link in *links {
-        html.push_str(&format!("<li><a class=\"x\" HREF=\"{link}\">{link}</a></li>\n"));
+        html.push_str(&format!(
+            "<li><a class=\"x\" HREF=\"{link}\">{link}</a></li>\n"
+        ));
     }
     html.push_str("</ul></body></html>\n");
     (StatusCode::OK, html)
@@ -67,7 +108,10 @@ fn serve_site(
     let server = HttpServer::from_fn(|req: HttpServerRequest| async move {
         let (status, html) = page(&req);
         let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=UTF-8"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=UTF-8"),
+        );
         let _ = req.respond(status, headers, html.as_bytes());
     });
     let addr = server.listen(port, Some("127.0.0.1"))?[0];
@@ -180,7 +224,14 @@ async fn main_async(base_url: String, concurrency: usize) {
     // Start the workers, then wait for the work queue to be empty.
     let l = IoLoop::current();
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| l.spawn(worker(client.clone(), base.clone(), q.clone(), crawl.clone())))
+        .map(|_| {
+            l.spawn(worker(
+                client.clone(),
+                base.clone(),
+                q.clone(),
+                crawl.clone(),
+            ))
+        })
         .collect();
     if q.join_timeout(Duration::from_secs(300)).await.is_err() {
         println!("The crawl did not finish within 300 seconds.");

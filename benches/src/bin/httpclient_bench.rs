@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::http::StatusCode;
+use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::httpclient::{AsyncHttpClient, ClientSettings, HttpRequest};
 use tornado::httpserver::{
     HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
@@ -173,9 +173,8 @@ fn ours(args: Args, port: u16, conns: &Arc<AtomicU64>, concurrency: usize) -> Wi
     let window = io_loop
         .run_sync(
             move || async move {
-                let client = AsyncHttpClient::with_settings(
-                    ClientSettings::new().max_clients(concurrency),
-                );
+                let client =
+                    AsyncHttpClient::with_settings(ClientSettings::new().max_clients(concurrency));
                 let start = Instant::now();
                 let (open, close) = (start + warmup, start + warmup + duration);
                 let counted = std::rc::Rc::new(std::cell::Cell::new(0u64));
@@ -226,11 +225,10 @@ fn hyper(args: Args, port: u16, conns: &Arc<AtomicU64>, concurrency: usize) -> W
     let uri: hyper::Uri = format!("http://127.0.0.1:{port}/").parse().unwrap();
     let (warmup, duration) = (args.warmup, args.duration);
     rt.block_on(async {
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .pool_max_idle_per_host(concurrency)
-        .build_http::<Empty<Bytes>>();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_max_idle_per_host(concurrency)
+                .build_http::<Empty<Bytes>>();
         let start = Instant::now();
         let (open, close) = (start + warmup, start + warmup + duration);
         let counted = Arc::new(AtomicU64::new(0));

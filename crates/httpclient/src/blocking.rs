@@ -76,7 +76,9 @@ impl HttpClient {
             .run_sync(move || client.fetch(request, raise_error), None)
         {
             Ok(result) => result,
-            Err(e) => Err(HttpClientError::closed(format!("cannot run the client's loop: {e}"))),
+            Err(e) => Err(HttpClientError::closed(format!(
+                "cannot run the client's loop: {e}"
+            ))),
         }
     }
 

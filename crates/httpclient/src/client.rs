@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use http::Method;
-use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
 use http::header::TRANSFER_ENCODING;
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
 use tornado_gen::with_timeout;
 use tornado_ioloop::{IoLoop, Task};
 #[cfg(feature = "tls")]
@@ -22,7 +22,7 @@ use tornado_locks::Semaphore;
 use tornado_tcpserver::{DefaultLoopResolver, OverrideResolver, Resolver, TcpClient};
 
 use crate::error::HttpClientError;
-use crate::exchange::{Exchanged, exchange, min_nonzero, connect_timeout, request_timeout};
+use crate::exchange::{Exchanged, connect_timeout, exchange, min_nonzero, request_timeout};
 use crate::pool::Pool;
 use crate::request::{DEFAULT_MAX_REDIRECTS, HttpRequest};
 use crate::response::{HttpResponse, TimeInfo};
@@ -76,7 +76,9 @@ impl Inner {
         }
         let mut options = TlsClientOptions::new().validate_cert(validate);
         if let Some(ca) = &req.ca_certs {
-            options = options.with_ca_certs_file(ca).map_err(HttpClientError::io)?;
+            options = options
+                .with_ca_certs_file(ca)
+                .map_err(HttpClientError::io)?;
         }
         if let Some(cert) = &req.client_cert {
             let cert_pem = std::fs::read(cert).map_err(HttpClientError::io)?;
@@ -87,7 +89,9 @@ impl Inner {
                 .map_err(HttpClientError::io)?;
         }
         let built = TlsClientOptions::from_config(options.build().map_err(HttpClientError::io)?);
-        self.tls_cache.borrow_mut().insert(key.clone(), built.clone());
+        self.tls_cache
+            .borrow_mut()
+            .insert(key.clone(), built.clone());
         Ok((Some(built), Some(key)))
     }
 
@@ -303,9 +307,9 @@ impl AsyncHttpClient {
     pub fn fetch(&self, request: impl Into<HttpRequest>, raise_error: bool) -> ResponseFuture {
         if self.inner.closed.get() {
             return ResponseFuture {
-                state: State::Ready(Some(Err(HttpClientError::closed(
+                state: State::Failed(Some(HttpClientError::closed(
                     "fetch() called on closed AsyncHttpClient",
-                )))),
+                ))),
             };
         }
         let request = request.into().with_defaults(&self.inner.defaults);
@@ -424,13 +428,18 @@ async fn run_fetch(
 /// The next request of a redirect (Tornado's `_HTTPConnection.finish`): same headers but
 /// `Host`; across origins without credentials and cookies (6.5.6); as a GET without body
 /// after a 303 (but for HEAD), and after a 301 or 302 answering a POST.
-fn redirect_request(mut req: HttpRequest, original_url: &str, code: u16, location: &str) -> HttpRequest {
+fn redirect_request(
+    mut req: HttpRequest,
+    original_url: &str,
+    code: u16,
+    location: &str,
+) -> HttpRequest {
     let new_url = join(&req.url, location);
     let orig = split(original_url);
     let mut new = split(&new_url);
     req.url = new_url;
-    let same_origin = orig.scheme == new.scheme
-        && orig.host_port().eq_ignore_ascii_case(new.host_port());
+    let same_origin =
+        orig.scheme == new.scheme && orig.host_port().eq_ignore_ascii_case(new.host_port());
     if !same_origin {
         req.auth_username = None;
         req.auth_password = None;
@@ -443,13 +452,24 @@ fn redirect_request(mut req: HttpRequest, original_url: &str, code: u16, locatio
         req.headers.remove(AUTHORIZATION);
         req.headers.remove(COOKIE);
     }
-    req.max_redirects = Some(req.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS).saturating_sub(1));
+    req.max_redirects = Some(
+        req.max_redirects
+            .unwrap_or(DEFAULT_MAX_REDIRECTS)
+            .saturating_sub(1),
+    );
     req.headers.remove(HOST);
-    if (code == 303 && req.method != Method::HEAD) || ((code == 301 || code == 302) && req.method == Method::POST) {
+    if (code == 303 && req.method != Method::HEAD)
+        || ((code == 301 || code == 302) && req.method == Method::POST)
+    {
         req.method = Method::GET;
         req.body = None;
         req.body_producer = None;
-        for h in [CONTENT_LENGTH, CONTENT_TYPE, CONTENT_ENCODING, TRANSFER_ENCODING] {
+        for h in [
+            CONTENT_LENGTH,
+            CONTENT_TYPE,
+            CONTENT_ENCODING,
+            TRANSFER_ENCODING,
+        ] {
             req.headers.remove(h);
         }
     }
@@ -458,7 +478,8 @@ fn redirect_request(mut req: HttpRequest, original_url: &str, code: u16, locatio
 
 enum State {
     Running(Task<Result<HttpResponse, HttpClientError>>),
-    Ready(Option<Result<HttpResponse, HttpClientError>>),
+    /// Failed before it started (a closed client).
+    Failed(Option<HttpClientError>),
     Done,
 }
 
@@ -486,7 +507,7 @@ impl Future for ResponseFuture {
                 }
                 Poll::Ready(Err(_)) => Err(HttpClientError::closed("the request was cancelled")),
             },
-            State::Ready(r) => r.take().expect("ResponseFuture polled after completion"),
+            State::Failed(e) => Err(e.take().expect("ResponseFuture polled after completion")),
             State::Done => panic!("ResponseFuture polled after completion"),
         };
         self.state = State::Done;
@@ -507,9 +528,11 @@ impl fmt::Debug for ResponseFuture {
         let state = match &self.state {
             State::Running(t) if t.done() => "done",
             State::Running(_) => "running",
-            State::Ready(_) => "ready",
+            State::Failed(_) => "failed",
             State::Done => "taken",
         };
-        f.debug_struct("ResponseFuture").field("state", &state).finish()
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
     }
 }

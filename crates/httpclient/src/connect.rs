@@ -54,7 +54,10 @@ pub(crate) fn connect_error(e: io::Error) -> HttpClientError {
     HttpClientError::io(e)
 }
 
-pub(crate) async fn connect(tcp: &TcpClient, route: Route<'_>) -> Result<IoStream, HttpClientError> {
+pub(crate) async fn connect(
+    tcp: &TcpClient,
+    route: Route<'_>,
+) -> Result<IoStream, HttpClientError> {
     let mut settings = route.settings.clone();
     if let Some(at) = route.deadline {
         settings = settings.timeout(at);
@@ -86,7 +89,10 @@ pub(crate) async fn connect(tcp: &TcpClient, route: Route<'_>) -> Result<IoStrea
     let tunnel = open_tunnel(&stream, &route, proxy);
     match route.deadline {
         Some(at) => with_timeout(at, tunnel)
-            .message(format!("Timeout while connecting through the proxy to {}", route.authority))
+            .message(format!(
+                "Timeout while connecting through the proxy to {}",
+                route.authority
+            ))
             .await
             .map_err(|e| {
                 stream.close(None);
@@ -100,7 +106,10 @@ pub(crate) async fn connect(tcp: &TcpClient, route: Route<'_>) -> Result<IoStrea
         let handshake = stream.clone().start_tls_client(route.host, &tls);
         let tls_stream = match route.deadline {
             Some(at) => with_timeout(at, handshake)
-                .message(format!("Timeout during TLS handshake with {}", route.authority))
+                .message(format!(
+                    "Timeout during TLS handshake with {}",
+                    route.authority
+                ))
                 .await
                 .map_err(|e| HttpClientError::timeout(e.to_string()))?
                 .map_err(HttpClientError::io)?,
@@ -120,12 +129,12 @@ async fn open_tunnel(
     route: &Route<'_>,
     proxy: &Proxy<'_>,
 ) -> Result<(), HttpClientError> {
-    let mut head = format!(
-        "CONNECT {a} HTTP/1.1\r\nHost: {a}\r\n",
-        a = route.authority
-    );
+    let mut head = format!("CONNECT {a} HTTP/1.1\r\nHost: {a}\r\n", a = route.authority);
     if let Some((user, password)) = proxy.credentials {
-        head.push_str(&format!("Proxy-Authorization: {}\r\n", basic_auth(user, password)));
+        head.push_str(&format!(
+            "Proxy-Authorization: {}\r\n",
+            basic_auth(user, password)
+        ));
     }
     head.push_str("\r\n");
     stream.write(head.into_bytes());

@@ -78,7 +78,11 @@ fn invalid(msg: impl Into<String>) -> HttpClientError {
     HttpClientError::invalid_request(msg)
 }
 
-fn set(headers: &mut HeaderMap, name: http::HeaderName, value: &str) -> Result<(), HttpClientError> {
+fn set(
+    headers: &mut HeaderMap,
+    name: http::HeaderName,
+    value: &str,
+) -> Result<(), HttpClientError> {
     let v = HeaderValue::from_str(value)
         .map_err(|_| invalid(format!("invalid value for the {name} header: {value:?}")))?;
     headers.insert(name, v);
@@ -118,7 +122,11 @@ fn parse_target(url: &str) -> Result<Target, HttpClientError> {
 
 /// Checks the request and completes its headers in place, as Tornado's `_HTTPConnection.run`
 /// does (the headers carry over to a redirect, minus some).
-fn prepare_headers(req: &mut HttpRequest, t: &Target, keep_alive: bool) -> Result<(), HttpClientError> {
+fn prepare_headers(
+    req: &mut HttpRequest,
+    t: &Target,
+    keep_alive: bool,
+) -> Result<(), HttpClientError> {
     let nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
     if !nonstandard && !SUPPORTED_METHODS.contains(&req.method) {
         return Err(invalid(format!("unknown method {}", req.method)));
@@ -244,9 +252,13 @@ pub(crate) async fn exchange(
         scheme: target.url.scheme.clone(),
         host: target.host.to_ascii_lowercase(),
         port: target.port,
-        proxy: proxy
-            .clone()
-            .map(|(h, p)| (h, p, proxy_credentials.as_ref().map(|(u, p)| format!("{u}:{p}")))),
+        proxy: proxy.clone().map(|(h, p)| {
+            (
+                h,
+                p,
+                proxy_credentials.as_ref().map(|(u, p)| format!("{u}:{p}")),
+            )
+        }),
         tls: tls_key.clone().unwrap_or_default(),
         source_ip,
         ipv4_only,
@@ -267,7 +279,11 @@ pub(crate) async fn exchange(
         .decompress(req.decompress_response.unwrap_or(true));
     let mut may_retry = true;
     loop {
-        let reused = if poolable { inner.pool.checkout(&key) } else { None };
+        let reused = if poolable {
+            inner.pool.checkout(&key)
+        } else {
+            None
+        };
         let was_reused = reused.is_some();
         let connect_start = Instant::now();
         let stream = match reused {
@@ -304,7 +320,9 @@ pub(crate) async fn exchange(
                     max_header_size: inner.settings.max_header_size,
                 };
                 let s = connect(&inner.tcp, route).await?;
-                inner.connections_opened.set(inner.connections_opened.get() + 1);
+                inner
+                    .connections_opened
+                    .set(inner.connections_opened.get() + 1);
                 s
             }
         };
@@ -399,7 +417,9 @@ fn says_close(headers: &HeaderMap) -> bool {
 fn write_error(stream: &IoStream, e: io::Error) -> HttpClientError {
     stream.close(None);
     match e.kind() {
-        io::ErrorKind::InvalidInput => HttpClientError::invalid_request(e.to_string()).with_source(e),
+        io::ErrorKind::InvalidInput => {
+            HttpClientError::invalid_request(e.to_string()).with_source(e)
+        }
         _ => connect_error(e),
     }
 }
@@ -412,7 +432,10 @@ fn read_error(error: Option<io::Error>, stream: &IoStream) -> HttpClientError {
             HttpClientError::stream_closed(format!("Stream closed: {e}")).with_source(e)
         }
         Some(e) if is_unsatisfiable_read(&e) => HttpClientError::io(e),
-        Some(e) if e.kind() == io::ErrorKind::Other && e.get_ref().is_some_and(|i| i.is::<HttpInputError>()) => {
+        Some(e)
+            if e.kind() == io::ErrorKind::Other
+                && e.get_ref().is_some_and(|i| i.is::<HttpInputError>()) =>
+        {
             HttpClientError::stream_closed("Stream closed").with_source(e)
         }
         Some(e) => connect_error(e),
@@ -500,7 +523,9 @@ impl Collector {
     fn new(req: &HttpRequest) -> Self {
         Collector {
             follow_redirects: req.follow_redirects.unwrap_or(true),
-            max_redirects: req.max_redirects.unwrap_or(crate::request::DEFAULT_MAX_REDIRECTS),
+            max_redirects: req
+                .max_redirects
+                .unwrap_or(crate::request::DEFAULT_MAX_REDIRECTS),
             streaming: req.streaming_callback.clone(),
             header_callback: req.header_callback.clone(),
             pending: None,
@@ -566,7 +591,9 @@ impl HttpMessageDelegate for Collector {
         headers: HeaderMap,
     ) -> Result<(), HttpInputError> {
         let StartLine::Response(line) = start_line else {
-            return Err(HttpInputError::new("a request where a response was expected"));
+            return Err(HttpInputError::new(
+                "a request where a response was expected",
+            ));
         };
         self.code = Some(line.code);
         self.reason = line.reason.to_string();

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE};
 use http::Method;
+use http::header::{HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE};
 use tornado_httpserver::http1::HttpClientConnection;
 #[cfg(feature = "tls")]
 use tornado_iostream::TlsClientOptions;
@@ -30,10 +30,13 @@ pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 /// The `User-Agent` sent when the request sets none (Tornado sends `Tornado/<version>`).
 pub const DEFAULT_USER_AGENT: &str = concat!("tornado-rs/", env!("CARGO_PKG_VERSION"));
 
+/// A streaming callback that is a coroutine.
+pub(crate) type AsyncStreamingFn = dyn FnMut(Bytes) -> LocalBoxFuture<io::Result<()>>;
+
 #[derive(Clone)]
 pub(crate) enum Streaming {
     Sync(Rc<RefCell<dyn FnMut(Bytes)>>),
-    Async(Rc<RefCell<dyn FnMut(Bytes) -> LocalBoxFuture<io::Result<()>>>>),
+    Async(Rc<RefCell<AsyncStreamingFn>>),
 }
 
 pub(crate) type HeaderCallback = Rc<RefCell<dyn FnMut(&str)>>;
@@ -477,9 +480,7 @@ impl HttpRequest {
 
 /// `s` as Latin-1 bytes, if every character fits.
 fn latin1(s: &str) -> Option<Vec<u8>> {
-    s.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
+    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
 }
 
 impl fmt::Debug for HttpRequest {
@@ -577,7 +578,9 @@ mod tests {
     #[test]
     fn test_request_set() {
         // RequestProxyTest: the request's value wins, a default fills a gap, neither is None.
-        let d = HttpRequest::new("").user_agent("bar").network_interface("foo");
+        let d = HttpRequest::new("")
+            .user_agent("bar")
+            .network_interface("foo");
         let r = HttpRequest::new("http://example.com/")
             .user_agent("foo")
             .with_defaults(&d);

@@ -100,12 +100,8 @@ impl ClientSettings {
     /// Connects to `to` whenever a URL names `from` (`hostname_mapping={(host, port): (host,
     /// port)}`).
     pub fn map_host_port(mut self, from: (&str, u16), to: (&str, u16)) -> Self {
-        self.hostname_mapping.push((
-            from.0.to_owned(),
-            Some(from.1),
-            to.0.to_owned(),
-            Some(to.1),
-        ));
+        self.hostname_mapping
+            .push((from.0.to_owned(), Some(from.1), to.0.to_owned(), Some(to.1)));
         self
     }
 

@@ -66,7 +66,13 @@ fn with_server<Fut: std::future::Future<Output = ()> + 'static>(
 #[test]
 fn test_patch_receives_payload() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/patch")).method(Method::PATCH).body("some patch data")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/patch"))
+                .method(Method::PATCH)
+                .body("some patch data"),
+        )
+        .await;
         assert_eq!(r.code(), 200);
         assert_eq!(&r.body()[..], b"some patch data");
     });
@@ -89,7 +95,11 @@ fn test_streaming_callback() {
     with_server(|s, c| async move {
         let chunks = Rc::new(RefCell::new(Vec::<Bytes>::new()));
         let k = chunks.clone();
-        let r = fetch(&c, get(s.url("/hello")).streaming_callback(move |b| k.borrow_mut().push(b))).await;
+        let r = fetch(
+            &c,
+            get(s.url("/hello")).streaming_callback(move |b| k.borrow_mut().push(b)),
+        )
+        .await;
         assert_eq!(*chunks.borrow(), vec![Bytes::from_static(b"Hello world!")]);
         assert!(r.body().is_empty());
     });
@@ -100,7 +110,11 @@ fn test_streaming_callback_large_body() {
     with_server(|s, c| async move {
         let chunks = Rc::new(RefCell::new(Vec::<Bytes>::new()));
         let k = chunks.clone();
-        let r = fetch(&c, get(s.url("/large_body")).streaming_callback(move |b| k.borrow_mut().push(b))).await;
+        let r = fetch(
+            &c,
+            get(s.url("/large_body")).streaming_callback(move |b| k.borrow_mut().push(b)),
+        )
+        .await;
         assert_eq!(r.code(), 200);
         assert!(chunks.borrow().len() > 1, "several pieces");
         assert_eq!(chunks.borrow().concat(), large_body());
@@ -135,8 +149,14 @@ fn test_decompression_bomb_without_streaming_callback() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(ClientSettings::new().max_body_size(8 << 20));
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: decompressed body too large");
-        let e = c.fetch(get(s.url("/gzip_bomb?size=16777216")), true).await.unwrap_err();
+        let _log = ExpectLog::new(
+            GENERAL,
+            "Malformed HTTP message from server: decompressed body too large",
+        );
+        let e = c
+            .fetch(get(s.url("/gzip_bomb?size=16777216")), true)
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), 599);
         assert!(e.is_stream_closed());
         c.close();
@@ -157,7 +177,13 @@ fn test_streaming_unsolicited_brotli_bomb() {
 #[test]
 fn test_post() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/post")).method(Method::POST).body("arg1=foo&arg2=bar")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/post"))
+                .method(Method::POST)
+                .body("arg1=foo&arg2=bar"),
+        )
+        .await;
         assert_eq!(r.code(), 200);
         assert_eq!(&r.body()[..], b"Post arg1: foo, arg2: bar");
     });
@@ -178,7 +204,10 @@ fn test_chunked() {
             }),
         )
         .await;
-        assert_eq!(*chunks.borrow(), vec![Bytes::from_static(b"asdf"), Bytes::from_static(b"qwer")]);
+        assert_eq!(
+            *chunks.borrow(),
+            vec![Bytes::from_static(b"asdf"), Bytes::from_static(b"qwer")]
+        );
         assert!(r.body().is_empty());
     });
 }
@@ -191,7 +220,10 @@ fn test_chunked_close() {
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n1\r\n1\r\n2\r\n0\r\n\r\n",
         );
         let c = client();
-        let r = c.fetch(format!("http://127.0.0.1:{port}/"), true).await.unwrap();
+        let r = c
+            .fetch(format!("http://127.0.0.1:{port}/"), true)
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"12");
         handle.remove();
         c.close();
@@ -201,7 +233,13 @@ fn test_chunked_close() {
 #[test]
 fn test_basic_auth() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/auth")).auth_username("Aladdin").auth_password("open sesame")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/auth"))
+                .auth_username("Aladdin")
+                .auth_password("open sesame"),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     });
 }
@@ -211,7 +249,10 @@ fn test_basic_auth_explicit_mode() {
     with_server(|s, c| async move {
         let r = fetch(
             &c,
-            get(s.url("/auth")).auth_username("Aladdin").auth_password("open sesame").auth_mode("basic"),
+            get(s.url("/auth"))
+                .auth_username("Aladdin")
+                .auth_password("open sesame")
+                .auth_mode("basic"),
         )
         .await;
         assert_eq!(&r.body()[..], b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
@@ -221,10 +262,22 @@ fn test_basic_auth_explicit_mode() {
 #[test]
 fn test_basic_auth_unicode() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/auth")).auth_username("test").auth_password("123\u{a3}")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/auth"))
+                .auth_username("test")
+                .auth_password("123\u{a3}"),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"Basic dGVzdDoxMjPCow==");
         // Already composed (NFC), as RFC 7617 §2.1 wants.
-        let r = fetch(&c, get(s.url("/auth")).auth_username("jos\u{e9}").auth_password("s\u{259}cr\u{259}t")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/auth"))
+                .auth_username("jos\u{e9}")
+                .auth_password("s\u{259}cr\u{259}t"),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"Basic am9zw6k6c8mZY3LJmXQ=");
     });
 }
@@ -233,7 +286,13 @@ fn test_basic_auth_unicode() {
 fn test_unsupported_auth_mode() {
     with_server(|s, c| async move {
         let e = c
-            .fetch(get(s.url("/auth")).auth_username("Aladdin").auth_password("open sesame").auth_mode("asdf"), true)
+            .fetch(
+                get(s.url("/auth"))
+                    .auth_username("Aladdin")
+                    .auth_password("open sesame")
+                    .auth_mode("asdf"),
+                true,
+            )
             .await
             .unwrap_err();
         assert!(e.is_invalid_request(), "{e:?}");
@@ -245,7 +304,12 @@ fn test_follow_redirect() {
     with_server(|s, c| async move {
         let r = fetch(&c, get(s.url("/countdown/2")).follow_redirects(false)).await;
         assert_eq!(r.code(), 302);
-        assert!(r.headers()["location"].to_str().unwrap().ends_with("/countdown/1"));
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("/countdown/1")
+        );
         let r = fetch(&c, get(s.url("/countdown/2"))).await;
         assert_eq!(r.code(), 200);
         assert!(r.effective_url().ends_with("/countdown/0"));
@@ -256,7 +320,11 @@ fn test_follow_redirect() {
 #[test]
 fn test_redirect_without_location() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/redirect_without_location")).follow_redirects(true)).await;
+        let r = fetch(
+            &c,
+            get(s.url("/redirect_without_location")).follow_redirects(true),
+        )
+        .await;
         assert_eq!(r.code(), 301);
     });
 }
@@ -264,7 +332,13 @@ fn test_redirect_without_location() {
 #[test]
 fn test_redirect_put_with_body() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/redirect?url=/put&status=307")).method(Method::PUT).body("hello")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/redirect?url=/put&status=307"))
+                .method(Method::PUT)
+                .body("hello"),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"Put body: hello");
     });
 }
@@ -274,7 +348,9 @@ fn test_redirect_put_without_body() {
     with_server(|s, c| async move {
         let r = fetch(
             &c,
-            get(s.url("/redirect?url=/put&status=307")).method(Method::PUT).allow_nonstandard_methods(true),
+            get(s.url("/redirect?url=/put&status=307"))
+                .method(Method::PUT)
+                .allow_nonstandard_methods(true),
         )
         .await;
         assert_eq!(&r.body()[..], b"Put body: ");
@@ -289,7 +365,13 @@ fn test_method_after_redirect() {
             let r = fetch(&c, get(&url).method(Method::POST).body("")).await;
             assert_eq!(&r.body()[..], b"GET");
             for method in [Method::GET, Method::OPTIONS, Method::PUT, Method::DELETE] {
-                let r = fetch(&c, get(&url).method(method.clone()).allow_nonstandard_methods(true)).await;
+                let r = fetch(
+                    &c,
+                    get(&url)
+                        .method(method.clone())
+                        .allow_nonstandard_methods(true),
+                )
+                .await;
                 if status == 303 {
                     assert!(r.body() == method.as_str() || r.body() == "GET");
                 } else {
@@ -302,8 +384,20 @@ fn test_method_after_redirect() {
         }
         for status in [307, 308] {
             let url = s.url(&format!("/redirect?url=/all_methods&status={status}"));
-            for method in [Method::GET, Method::OPTIONS, Method::POST, Method::PUT, Method::DELETE] {
-                let r = fetch(&c, get(&url).method(method.clone()).allow_nonstandard_methods(true)).await;
+            for method in [
+                Method::GET,
+                Method::OPTIONS,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+            ] {
+                let r = fetch(
+                    &c,
+                    get(&url)
+                        .method(method.clone())
+                        .allow_nonstandard_methods(true),
+                )
+                .await;
                 assert_eq!(r.body(), method.as_str());
             }
             let r = fetch(&c, get(&url).method(Method::HEAD)).await;
@@ -328,7 +422,10 @@ fn test_body_encoding() {
         // A str body is sent as UTF-8.
         let r = fetch(
             &c,
-            get(s.url("/echopost")).method(Method::POST).body("\u{e9}").header("Content-Type", "application/blah"),
+            get(s.url("/echopost"))
+                .method(Method::POST)
+                .body("\u{e9}")
+                .header("Content-Type", "application/blah"),
         )
         .await;
         assert_eq!(r.headers()["content-length"], "2");
@@ -352,11 +449,18 @@ fn test_body_encoding() {
 fn test_gzip() {
     with_server(|s, c| async move {
         // decompress_response=False with a hand-set Accept-Encoding: the raw gzip.
-        let r = fetch(&c, get(s.url("/gzip_chunk")).decompress_response(false).header("Accept-Encoding", "gzip")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/gzip_chunk"))
+                .decompress_response(false)
+                .header("Accept-Encoding", "gzip"),
+        )
+        .await;
         assert_eq!(r.headers()["content-encoding"], "gzip");
         assert_ne!(&r.body()[..], b"asdfqwer");
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.body()[..]), &mut out).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.body()[..]), &mut out)
+            .unwrap();
         assert_eq!(out, b"asdfqwer");
         // Decoded by default, the header renamed as Tornado renames it.
         let r = fetch(&c, get(s.url("/gzip_chunk"))).await;
@@ -370,8 +474,14 @@ fn test_gzip() {
 fn test_invalid_gzip() {
     // The client must not hang on tricky invalid gzip; this one refuses the body.
     with_server(|s, c| async move {
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: invalid gzip data");
-        let e = c.fetch(get(s.url("/invalid_gzip")), true).await.unwrap_err();
+        let _log = ExpectLog::new(
+            GENERAL,
+            "Malformed HTTP message from server: invalid gzip data",
+        );
+        let e = c
+            .fetch(get(s.url("/invalid_gzip")), true)
+            .await
+            .unwrap_err();
         assert!(e.is_stream_closed(), "{e:?}");
     });
 }
@@ -392,12 +502,17 @@ fn test_header_callback() {
                         fl.borrow_mut().push(line.to_owned());
                     } else if line != "\r\n" {
                         let (k, v) = line.split_once(':').unwrap();
-                        hs.borrow_mut().push((k.to_lowercase(), v.trim().to_owned()));
+                        hs.borrow_mut()
+                            .push((k.to_lowercase(), v.trim().to_owned()));
                     }
                 })
                 .streaming_callback(move |b| {
                     // Every header line came before any piece of body.
-                    assert!(hs2.borrow().iter().any(|(k, v)| k == "content-type" && v == "text/html; charset=UTF-8"));
+                    assert!(
+                        hs2.borrow()
+                            .iter()
+                            .any(|(k, v)| k == "content-type" && v == "text/html; charset=UTF-8")
+                    );
                     ch.borrow_mut().push(b);
                     state.first_chunk_received.set();
                 }),
@@ -406,7 +521,10 @@ fn test_header_callback() {
         assert_eq!(first_line.borrow().len(), 1);
         assert!(first_line.borrow()[0].starts_with("HTTP/1.1 200"));
         assert!(first_line.borrow()[0].ends_with("\r\n"));
-        assert_eq!(*chunks.borrow(), vec![Bytes::from_static(b"asdf"), Bytes::from_static(b"qwer")]);
+        assert_eq!(
+            *chunks.borrow(),
+            vec![Bytes::from_static(b"asdf"), Bytes::from_static(b"qwer")]
+        );
     });
 }
 
@@ -415,7 +533,11 @@ fn test_header_callback_to_parse_line() {
     with_server(|s, c| async move {
         let lines = Rc::new(RefCell::new(Vec::<String>::new()));
         let l = lines.clone();
-        fetch(&c, get(s.url("/hello")).header_callback(move |line| l.borrow_mut().push(line.to_owned()))).await;
+        fetch(
+            &c,
+            get(s.url("/hello")).header_callback(move |line| l.borrow_mut().push(line.to_owned())),
+        )
+        .await;
         let lines = lines.borrow();
         assert_eq!(lines.last().map(String::as_str), Some("\r\n"));
         for line in &lines[1..lines.len() - 1] {
@@ -429,7 +551,9 @@ fn test_header_callback_to_parse_line() {
 fn test_configure_defaults() {
     gen_test(|| async {
         let s = TestServer::start();
-        let defaults = HttpRequest::new("").user_agent("TestDefaultUserAgent").allow_ipv6(false);
+        let defaults = HttpRequest::new("")
+            .user_agent("TestDefaultUserAgent")
+            .allow_ipv6(false);
         let c = AsyncHttpClient::with_settings(ClientSettings::new().defaults(defaults));
         let r = c.fetch(s.url("/user_agent"), true).await.unwrap();
         assert_eq!(&r.body()[..], b"TestDefaultUserAgent");
@@ -440,7 +564,11 @@ fn test_configure_defaults() {
 #[test]
 fn test_header_types() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/user_agent")).header("User-Agent", "MyUserAgent")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/user_agent")).header("User-Agent", "MyUserAgent"),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"MyUserAgent");
         let mut h = http::HeaderMap::new();
         h.insert("user-agent", http::HeaderValue::from_static("MyUserAgent"));
@@ -453,10 +581,14 @@ fn test_header_types() {
 fn test_multi_line_headers() {
     // Line folding is rejected since Tornado 6.6: the fetch fails, and does not hang.
     gen_test(|| async {
-        let (port, handle) = raw_server(b"HTTP/1.1 200 OK\r\nX-XSS-Protection: 1;\r\n\tmode=block\r\n\r\n");
+        let (port, handle) =
+            raw_server(b"HTTP/1.1 200 OK\r\nX-XSS-Protection: 1;\r\n\tmode=block\r\n\r\n");
         let c = client();
         let _log = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
-        let e = c.fetch(format!("http://127.0.0.1:{port}/"), true).await.unwrap_err();
+        let e = c
+            .fetch(format!("http://127.0.0.1:{port}/"), true)
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), 599);
         handle.remove();
         c.close();
@@ -466,7 +598,13 @@ fn test_multi_line_headers() {
 #[test]
 fn test_header_encoding() {
     with_server(|s, c| async move {
-        let r = c.fetch(get(s.url("/header-encoding")).header("Foo", "b\u{e4}r"), true).await.unwrap();
+        let r = c
+            .fetch(
+                get(s.url("/header-encoding")).header("Foo", "b\u{e4}r"),
+                true,
+            )
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"b\xe4r");
     });
 }
@@ -522,9 +660,18 @@ fn test_reuse_request_from_response() {
 #[test]
 fn test_bind_source_ip() {
     with_server(|s, c| async move {
-        let r = c.fetch(get(s.url("/hello")).network_interface("127.0.0.1"), true).await.unwrap();
+        let r = c
+            .fetch(get(s.url("/hello")).network_interface("127.0.0.1"), true)
+            .await
+            .unwrap();
         assert_eq!(r.code(), 200);
-        let e = c.fetch(get(s.url("/hello")).network_interface("not-interface-or-ip"), true).await.unwrap_err();
+        let e = c
+            .fetch(
+                get(s.url("/hello")).network_interface("not-interface-or-ip"),
+                true,
+            )
+            .await
+            .unwrap_err();
         assert!(e.is_invalid_request());
         assert!(e.to_string().contains("not-interface-or-ip"));
     });
@@ -534,18 +681,44 @@ fn test_bind_source_ip() {
 fn test_all_methods() {
     with_server(|s, c| async move {
         for m in [Method::GET, Method::DELETE, Method::OPTIONS] {
-            assert_eq!(fetch(&c, get(s.url("/all_methods")).method(m.clone())).await.body(), m.as_str());
+            assert_eq!(
+                fetch(&c, get(s.url("/all_methods")).method(m.clone()))
+                    .await
+                    .body(),
+                m.as_str()
+            );
         }
         for m in [Method::POST, Method::PUT, Method::PATCH] {
-            assert_eq!(fetch(&c, get(s.url("/all_methods")).method(m.clone()).body("")).await.body(), m.as_str());
+            assert_eq!(
+                fetch(&c, get(s.url("/all_methods")).method(m.clone()).body(""))
+                    .await
+                    .body(),
+                m.as_str()
+            );
         }
-        assert!(fetch(&c, get(s.url("/all_methods")).method(Method::HEAD)).await.body().is_empty());
+        assert!(
+            fetch(&c, get(s.url("/all_methods")).method(Method::HEAD))
+                .await
+                .body()
+                .is_empty()
+        );
         let other = Method::from_bytes(b"OTHER").unwrap();
-        let r = fetch(&c, get(s.url("/all_methods")).method(other).allow_nonstandard_methods(true)).await;
+        let r = fetch(
+            &c,
+            get(s.url("/all_methods"))
+                .method(other)
+                .allow_nonstandard_methods(true),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"OTHER");
         // Without allow_nonstandard_methods an unknown method is refused (Tornado: KeyError).
         let other = Method::from_bytes(b"OTHER").unwrap();
-        assert!(c.fetch(get(s.url("/all_methods")).method(other), true).await.unwrap_err().is_invalid_request());
+        assert!(
+            c.fetch(get(s.url("/all_methods")).method(other), true)
+                .await
+                .unwrap_err()
+                .is_invalid_request()
+        );
     });
 }
 
@@ -553,17 +726,38 @@ fn test_all_methods() {
 fn test_body_sanity_checks() {
     with_server(|s, c| async move {
         for m in [Method::POST, Method::PUT, Method::PATCH] {
-            let e = c.fetch(get(s.url("/all_methods")).method(m.clone()), true).await.unwrap_err();
+            let e = c
+                .fetch(get(s.url("/all_methods")).method(m.clone()), true)
+                .await
+                .unwrap_err();
             assert!(e.is_invalid_request());
             assert!(e.to_string().contains("must not be None"), "{e}");
-            let r = fetch(&c, get(s.url("/all_methods")).method(m).allow_nonstandard_methods(true)).await;
+            let r = fetch(
+                &c,
+                get(s.url("/all_methods"))
+                    .method(m)
+                    .allow_nonstandard_methods(true),
+            )
+            .await;
             assert_eq!(r.code(), 200);
         }
         for m in [Method::GET, Method::DELETE, Method::OPTIONS] {
-            let e = c.fetch(get(s.url("/all_methods")).method(m.clone()).body("asdf"), true).await.unwrap_err();
+            let e = c
+                .fetch(
+                    get(s.url("/all_methods")).method(m.clone()).body("asdf"),
+                    true,
+                )
+                .await
+                .unwrap_err();
             assert!(e.to_string().contains("must be None"), "{e}");
             let r = c
-                .fetch(get(s.url("/all_methods")).method(m).body("asdf").allow_nonstandard_methods(true), true)
+                .fetch(
+                    get(s.url("/all_methods"))
+                        .method(m)
+                        .body("asdf")
+                        .allow_nonstandard_methods(true),
+                    true,
+                )
                 .await
                 .unwrap();
             assert_eq!(r.code(), 200);
@@ -574,7 +768,13 @@ fn test_body_sanity_checks() {
 #[test]
 fn test_put_307() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/redirect?status=307&url=/put")).method(Method::PUT).body("hello")).await;
+        let r = fetch(
+            &c,
+            get(s.url("/redirect?status=307&url=/put"))
+                .method(Method::PUT)
+                .body("hello"),
+        )
+        .await;
         r.rethrow().unwrap();
         assert_eq!(&r.body()[..], b"Put body: hello");
     });
@@ -609,9 +809,21 @@ fn test_response_times() {
 #[test]
 fn test_zero_timeout() {
     with_server(|s, c| async move {
-        assert_eq!(fetch(&c, get(s.url("/hello")).connect_timeout(Duration::ZERO)).await.code(), 200);
-        assert_eq!(fetch(&c, get(s.url("/hello")).request_timeout(Duration::ZERO)).await.code(), 200);
-        let both = get(s.url("/hello")).connect_timeout(Duration::ZERO).request_timeout(Duration::ZERO);
+        assert_eq!(
+            fetch(&c, get(s.url("/hello")).connect_timeout(Duration::ZERO))
+                .await
+                .code(),
+            200
+        );
+        assert_eq!(
+            fetch(&c, get(s.url("/hello")).request_timeout(Duration::ZERO))
+                .await
+                .code(),
+            200
+        );
+        let both = get(s.url("/hello"))
+            .connect_timeout(Duration::ZERO)
+            .request_timeout(Duration::ZERO);
         assert_eq!(fetch(&c, both).await.code(), 200);
     });
 }
@@ -632,16 +844,25 @@ fn test_error_after_cancel() {
 fn test_header_crlf() {
     with_server(|s, c| async move {
         for header in ["foo\rbar:", "foo\nbar:", "foo\r\nbar:"] {
-            let e = c.fetch(get(s.url("/hello")).header("foo", header), true).await.unwrap_err();
+            let e = c
+                .fetch(get(s.url("/hello")).header("foo", header), true)
+                .await
+                .unwrap_err();
             assert!(e.is_invalid_request(), "value {header:?}");
-            let e = c.fetch(get(s.url("/hello")).header(header, "foo"), true).await.unwrap_err();
+            let e = c
+                .fetch(get(s.url("/hello")).header(header, "foo"), true)
+                .await
+                .unwrap_err();
             assert!(e.is_invalid_request(), "name {header:?}");
         }
     });
 }
 
 fn echoed(r: &HttpResponse) -> Vec<String> {
-    r.text().lines().map(|l| l.split(':').next().unwrap().to_owned()).collect()
+    r.text()
+        .lines()
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -649,13 +870,24 @@ fn test_strip_headers_on_redirect() {
     with_server(|s, c| async move {
         type Case = (&'static str, fn(HttpRequest) -> HttpRequest, &'static str);
         let cases: [Case; 4] = [
-            ("manual auth header", |r| r.header("Authorization", "secret"), ""),
+            (
+                "manual auth header",
+                |r| r.header("Authorization", "secret"),
+                "",
+            ),
             ("credentials in URL", |r| r, "me:secret"),
-            ("auth parameters", |r| r.auth_username("me").auth_password("secret"), ""),
+            (
+                "auth parameters",
+                |r| r.auth_username("me").auth_password("secret"),
+                "",
+            ),
             ("manual cookie header", |r| r.header("Cookie", "secret"), ""),
         ];
         for (name, setup, creds) in cases {
-            for (origin, target) in [("different", s.url2("/echo_headers")), ("same", s.url("/echo_headers"))] {
+            for (origin, target) in [
+                ("different", s.url2("/echo_headers")),
+                ("same", s.url("/echo_headers")),
+            ] {
                 let mut url = s.url(&format!("/redirect?url={target}&status=302"));
                 if !creds.is_empty() {
                     url = url.replacen("http://", &format!("http://{creds}@"), 1);
@@ -665,9 +897,15 @@ fn test_strip_headers_on_redirect() {
                 let names = echoed(&r);
                 assert!(names.iter().any(|n| n == "user-agent"), "{name} {origin}");
                 if origin == "different" {
-                    assert!(!names.iter().any(|n| n == "authorization" || n == "cookie"), "{name}: {names:?}");
+                    assert!(
+                        !names.iter().any(|n| n == "authorization" || n == "cookie"),
+                        "{name}: {names:?}"
+                    );
                 } else if name != "credentials in URL" {
-                    assert!(names.iter().any(|n| n == "authorization" || n == "cookie"), "{name}: {names:?}");
+                    assert!(
+                        names.iter().any(|n| n == "authorization" || n == "cookie"),
+                        "{name}: {names:?}"
+                    );
                 }
             }
         }
@@ -676,7 +914,11 @@ fn test_strip_headers_on_redirect() {
 
 // SyncHTTPClientTest: the server runs on a loop of its own on another thread.
 
-fn sync_server() -> (u16, std::thread::JoinHandle<()>, tornado_ioloop::IoLoopHandle) {
+fn sync_server() -> (
+    u16,
+    std::thread::JoinHandle<()>,
+    tornado_ioloop::IoLoopHandle,
+) {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let io_loop = tornado_ioloop::IoLoop::new();
@@ -702,7 +944,9 @@ fn sync_server() -> (u16, std::thread::JoinHandle<()>, tornado_ioloop::IoLoopHan
 fn test_sync_client() {
     let (port, thread, handle) = sync_server();
     let client = HttpClient::new();
-    let r = client.fetch(format!("http://127.0.0.1:{port}/hello")).unwrap();
+    let r = client
+        .fetch(format!("http://127.0.0.1:{port}/hello"))
+        .unwrap();
     assert_eq!(&r.body()[..], b"Hello world!");
     client.close();
     handle.stop();
@@ -713,7 +957,9 @@ fn test_sync_client() {
 fn test_sync_client_error() {
     let (port, thread, handle) = sync_server();
     let client = HttpClient::new();
-    let e: HttpClientError = client.fetch(format!("http://127.0.0.1:{port}/notfound")).unwrap_err();
+    let e: HttpClientError = client
+        .fetch(format!("http://127.0.0.1:{port}/notfound"))
+        .unwrap_err();
     assert_eq!(e.code(), 404);
     client.close();
     handle.stop();
@@ -729,8 +975,11 @@ fn max_body_client() -> AsyncHttpClient {
 }
 
 async fn assert_refused(c: &AsyncHttpClient, url: String, reason: &str, streaming: bool) {
-    let _log = ExpectLog::new(GENERAL, &format!("Malformed HTTP message from server: {reason}"))
-        .level(log::Level::Info);
+    let _log = ExpectLog::new(
+        GENERAL,
+        &format!("Malformed HTTP message from server: {reason}"),
+    )
+    .level(log::Level::Info);
     let received = Rc::new(RefCell::new(0usize));
     let mut req = get(url);
     if streaming {
@@ -768,7 +1017,13 @@ fn test_decompressed_body_size() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = max_body_client();
-        assert_refused(&c, s.url("/bomb?size=1048576"), "decompressed body too large", false).await;
+        assert_refused(
+            &c,
+            s.url("/bomb?size=1048576"),
+            "decompressed body too large",
+            false,
+        )
+        .await;
         c.close();
     });
 }
@@ -788,7 +1043,13 @@ fn test_streaming_callback_decompressed_over_limit() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = max_body_client();
-        assert_refused(&c, s.url("/bomb?size=1048576"), "decompressed body too large", true).await;
+        assert_refused(
+            &c,
+            s.url("/bomb?size=1048576"),
+            "decompressed body too large",
+            true,
+        )
+        .await;
         c.close();
     });
 }

@@ -112,7 +112,10 @@ fn client_against_tornado_server() {
     let base = format!("http://127.0.0.1:{}", server.port);
     run(move || async move {
         let c = AsyncHttpClient::with_settings(ClientSettings::new());
-        let r = c.fetch(format!("{base}/hello?name=rust"), true).await.unwrap();
+        let r = c
+            .fetch(format!("{base}/hello?name=rust"), true)
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"Hello rust!");
         // Tornado gzips a large text body; the client decodes it and renames the header.
         let r = c.fetch(format!("{base}/big"), true).await.unwrap();
@@ -124,7 +127,10 @@ fn client_against_tornado_server() {
         assert_eq!(&r.body()[..], b"asdfqwer");
         // Redirects, 303 and 307.
         for status in [302, 303, 307] {
-            let r = c.fetch(format!("{base}/redirect?status={status}"), true).await.unwrap();
+            let r = c
+                .fetch(format!("{base}/redirect?status={status}"), true)
+                .await
+                .unwrap();
             assert_eq!(&r.body()[..], b"Hello redirected!");
         }
         // A chunked upload from a body producer, and one after 100 Continue.
@@ -135,12 +141,18 @@ fn client_against_tornado_server() {
                 w.write(b"body").await?;
                 Ok(())
             });
-        assert_eq!(&c.fetch(req, true).await.unwrap().body()[..], b"streamed body");
+        assert_eq!(
+            &c.fetch(req, true).await.unwrap().body()[..],
+            b"streamed body"
+        );
         let req = HttpRequest::new(format!("{base}/echo"))
             .method(Method::PUT)
             .body(Bytes::from_static(b"after continue"))
             .expect_100_continue(true);
-        assert_eq!(&c.fetch(req, true).await.unwrap().body()[..], b"after continue");
+        assert_eq!(
+            &c.fetch(req, true).await.unwrap().body()[..],
+            b"after continue"
+        );
         let e = c.fetch(format!("{base}/missing"), true).await.unwrap_err();
         assert_eq!(e.code(), 404);
         // Keep-alive: the server sees one client port for sequential requests.
@@ -163,7 +175,11 @@ fn curl() -> Option<()> {
 }
 
 /// Our server on a thread of its own (curl blocks): echoes method, path and body.
-fn our_server() -> (u16, tornado_ioloop::IoLoopHandle, std::thread::JoinHandle<()>) {
+fn our_server() -> (
+    u16,
+    tornado_ioloop::IoLoopHandle,
+    std::thread::JoinHandle<()>,
+) {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let io_loop = IoLoop::new();
@@ -193,7 +209,11 @@ fn run_curl(args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -209,21 +229,44 @@ fn curl_against_our_server() {
     assert!(out.ends_with("\r\n\r\nGET /a?b=c\n"), "{out}");
     // A form POST, a chunked upload, and Expect: 100-continue (curl sends it for bodies
     // over 1 MiB, here forced with the header).
-    assert_eq!(run_curl(&["-d", "x=1", &format!("{base}/p")]), "POST /p\nx=1");
     assert_eq!(
-        run_curl(&["-H", "Transfer-Encoding: chunked", "-d", "chunky", &format!("{base}/c")]),
+        run_curl(&["-d", "x=1", &format!("{base}/p")]),
+        "POST /p\nx=1"
+    );
+    assert_eq!(
+        run_curl(&[
+            "-H",
+            "Transfer-Encoding: chunked",
+            "-d",
+            "chunky",
+            &format!("{base}/c")
+        ]),
         "POST /c\nchunky"
     );
     assert_eq!(
-        run_curl(&["-H", "Expect: 100-continue", "-d", "cont", &format!("{base}/e")]),
+        run_curl(&[
+            "-H",
+            "Expect: 100-continue",
+            "-d",
+            "cont",
+            &format!("{base}/e")
+        ]),
         "POST /e\ncont"
     );
     // Two URLs on one connection: curl reuses it (one connect).
-    let out = run_curl(&["-w", "%{num_connects}\n", &format!("{base}/1"), &format!("{base}/2")]);
+    let out = run_curl(&[
+        "-w",
+        "%{num_connects}\n",
+        &format!("{base}/1"),
+        &format!("{base}/2"),
+    ]);
     assert_eq!(out, "GET /1\n1\nGET /2\n0\n", "{out}");
     // HEAD gets headers only.
     let out = run_curl(&["-I", &format!("{base}/h")]);
-    assert!(out.starts_with("HTTP/1.1 200 OK\r\n") && out.contains("Content-Length: 8\r\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 200 OK\r\n") && out.contains("Content-Length: 8\r\n"),
+        "{out}"
+    );
     handle.stop();
     thread.join().unwrap();
 }

@@ -48,7 +48,12 @@ fn sequential_requests_share_one_connection() {
         assert_eq!(c.idle_connections(), 1);
         // Redirects, POSTs, chunked and gzip responses keep it too.
         c.fetch(s.url("/countdown/3"), true).await.unwrap();
-        c.fetch(get(s.url("/echo_post")).method(Method::POST).body("x"), true).await.unwrap();
+        c.fetch(
+            get(s.url("/echo_post")).method(Method::POST).body("x"),
+            true,
+        )
+        .await
+        .unwrap();
         c.fetch(s.url("/chunk"), true).await.unwrap();
         c.fetch(s.url("/gzip/concatenated"), true).await.unwrap();
         assert_eq!(c.connections_opened(), 1);
@@ -98,10 +103,14 @@ fn responses_that_forbid_reuse() {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(ClientSettings::new());
         // HTTP/1.0 with a Content-Length, then a body read to the close.
-        c.fetch(s.url("/content_length?value=2"), true).await.unwrap();
+        c.fetch(s.url("/content_length?value=2"), true)
+            .await
+            .unwrap();
         c.fetch(s.url("/no_content_length"), true).await.unwrap();
         // The request asked for a close.
-        c.fetch(get(s.url("/hello")).header("Connection", "close"), true).await.unwrap();
+        c.fetch(get(s.url("/hello")).header("Connection", "close"), true)
+            .await
+            .unwrap();
         assert_eq!(c.connections_opened(), 3);
         assert_eq!(c.idle_connections(), 0);
         // A response refused half-way is not reused either.
@@ -119,7 +128,9 @@ fn responses_that_forbid_reuse() {
 fn idle_timeout_closes_pooled_connections() {
     gen_test(|| async {
         let s = TestServer::start();
-        let c = AsyncHttpClient::with_settings(ClientSettings::new().pool_idle_timeout(Duration::from_millis(50)));
+        let c = AsyncHttpClient::with_settings(
+            ClientSettings::new().pool_idle_timeout(Duration::from_millis(50)),
+        );
         c.fetch(s.url("/hello"), true).await.unwrap();
         eventually(|| c.idle_connections() == 0).await;
         eventually(|| s.server.connection_count() == 0).await;
@@ -189,7 +200,9 @@ fn flaky_server() -> (u16, tornado_tcpserver::AcceptHandle, Rc<RefCell<usize>>) 
         let stream = IoStream::from_tcp(conn).unwrap();
         IoLoop::current().spawn_callback(async move {
             if stream.read_until(b"\r\n\r\n", Some(65536)).await.is_ok() {
-                let _ = stream.write(&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..]).await;
+                let _ = stream
+                    .write(&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..])
+                    .await;
                 let _ = stream.read_until(b"\r\n\r\n", Some(65536)).await;
             }
             stream.close(None);
@@ -212,7 +225,10 @@ fn dead_pooled_connection_is_retried_once_for_idempotent_requests() {
         assert_eq!(c.connections_opened(), 2);
         assert_eq!(*accepted.borrow(), 2);
         // A POST is not retried: the server may have acted on it.
-        let e = c.fetch(get(url.as_str()).method(Method::POST).body("x"), true).await.unwrap_err();
+        let e = c
+            .fetch(get(url.as_str()).method(Method::POST).body("x"), true)
+            .await
+            .unwrap_err();
         assert!(e.is_stream_closed() || e.is_io(), "{e:?}");
         handle.remove();
         c.close();
@@ -247,14 +263,26 @@ fn connect_proxy(seen: Rc<RefCell<Vec<String>>>) -> (u16, tornado_tcpserver::Acc
             let head = String::from_utf8_lossy(&head).into_owned();
             seen.borrow_mut().push(head.clone());
             let target = head.split(' ').nth(1).unwrap_or("").to_owned();
-            if !head.starts_with("CONNECT ") || !head.contains("Proxy-Authorization: Basic dXNlcjpwdw==\r\n") {
-                let _ = stream.write(&b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"[..]).await;
+            if !head.starts_with("CONNECT ")
+                || !head.contains("Proxy-Authorization: Basic dXNlcjpwdw==\r\n")
+            {
+                let _ = stream
+                    .write(
+                        &b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+                            [..],
+                    )
+                    .await;
                 stream.close(None);
                 return;
             }
             let (host, port) = target.rsplit_once(':').unwrap();
-            let upstream = TcpClient::new().connect(host, port.parse().unwrap()).await.unwrap();
-            let _ = stream.write(&b"HTTP/1.1 200 Connection established\r\n\r\n"[..]).await;
+            let upstream = TcpClient::new()
+                .connect(host, port.parse().unwrap())
+                .await
+                .unwrap();
+            let _ = stream
+                .write(&b"HTTP/1.1 200 Connection established\r\n\r\n"[..])
+                .await;
             IoLoop::current().spawn_callback(pipe(stream.clone(), upstream.clone()));
             pipe(upstream, stream).await;
         });
@@ -263,11 +291,14 @@ fn connect_proxy(seen: Rc<RefCell<Vec<String>>>) -> (u16, tornado_tcpserver::Acc
     (port, handle)
 }
 
+type Seen = (String, Option<String>);
+
 #[test]
 fn http_request_through_a_proxy_uses_absolute_form() {
     gen_test(|| async {
         let s = TestServer::start();
-        let seen: Rc<RefCell<Vec<(String, Option<String>)>>> = Rc::default();
+        // (request target, Proxy-Authorization) of each request the proxy saw.
+        let seen: Rc<RefCell<Vec<Seen>>> = Rc::default();
         let k = seen.clone();
         // The proxy: our own server, forwarding with our own client.
         let proxy = HttpServer::from_fn(move |req: HttpServerRequest| {
@@ -280,7 +311,11 @@ fn http_request_through_a_proxy_uses_absolute_form() {
                 k.borrow_mut().push((req.uri().to_owned(), auth));
                 let upstream = AsyncHttpClient::new();
                 let r = upstream.fetch(req.uri(), false).await.unwrap();
-                let _ = req.respond(StatusCode::from_u16(r.code()).unwrap(), HeaderMap::new(), r.body());
+                let _ = req.respond(
+                    StatusCode::from_u16(r.code()).unwrap(),
+                    HeaderMap::new(),
+                    r.body(),
+                );
             }
         });
         let proxy_port = proxy.listen(0, Some("127.0.0.1")).unwrap()[0].port();
@@ -321,10 +356,18 @@ fn https_request_through_a_connect_tunnel() {
         let r = c.fetch(through("/chunk"), true).await.unwrap();
         assert_eq!(&r.body()[..], b"asdfqwer");
         assert_eq!(c.connections_opened(), 1);
-        assert!(seen.borrow()[0].starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1\r\n", s.port)));
+        assert!(
+            seen.borrow()[0].starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1\r\n", s.port))
+        );
         // Without credentials the proxy refuses: an error, not a hang.
         let e = c
-            .fetch(get(s.url("/hello")).validate_cert(false).proxy_host("127.0.0.1").proxy_port(proxy_port), true)
+            .fetch(
+                get(s.url("/hello"))
+                    .validate_cert(false)
+                    .proxy_host("127.0.0.1")
+                    .proxy_port(proxy_port),
+                true,
+            )
             .await
             .unwrap_err();
         assert!(e.is_io(), "{e:?}");

@@ -63,12 +63,18 @@ fn with_server<Fut: std::future::Future<Output = ()> + 'static>(
 fn test_singleton() {
     gen_test(|| async {
         assert!(AsyncHttpClient::new().ptr_eq(&AsyncHttpClient::new()));
-        assert!(!AsyncHttpClient::new().ptr_eq(&AsyncHttpClient::with_settings(ClientSettings::new())));
+        assert!(
+            !AsyncHttpClient::new().ptr_eq(&AsyncHttpClient::with_settings(ClientSettings::new()))
+        );
     });
     // Different loops have different clients.
     let (l1, l2) = (tornado_ioloop::IoLoop::new(), tornado_ioloop::IoLoop::new());
-    let c1 = l1.run_sync(|| async { AsyncHttpClient::new() }, None).unwrap();
-    let c2 = l2.run_sync(|| async { AsyncHttpClient::new() }, None).unwrap();
+    let c1 = l1
+        .run_sync(|| async { AsyncHttpClient::new() }, None)
+        .unwrap();
+    let c2 = l2
+        .run_sync(|| async { AsyncHttpClient::new() }, None)
+        .unwrap();
     assert!(!c1.ptr_eq(&c2));
 }
 
@@ -118,7 +124,10 @@ fn test_redirect_connection_limit() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(ClientSettings::new().max_clients(1));
-        let r = c.fetch(get(s.url("/countdown/3")).max_redirects(3), true).await.unwrap();
+        let r = c
+            .fetch(get(s.url("/countdown/3")).max_redirects(3), true)
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"Zero");
         c.close();
     });
@@ -131,7 +140,12 @@ fn test_max_redirects() {
         assert_eq!(r.code(), 302);
         assert!(r.request_url().ends_with("/countdown/5"));
         assert!(r.effective_url().ends_with("/countdown/2"));
-        assert!(r.headers()["location"].to_str().unwrap().ends_with("/countdown/1"));
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("/countdown/1")
+        );
     });
 }
 
@@ -139,7 +153,10 @@ fn test_max_redirects() {
 fn test_redirect_unsupported_scheme() {
     with_server(|s, c| async move {
         for location in ["ftp%3A%2F%2Fexample.com%2F", "h%3A5"] {
-            let e = c.fetch(s.url(&format!("/redirect?url={location}")), false).await.unwrap_err();
+            let e = c
+                .fetch(s.url(&format!("/redirect?url={location}")), false)
+                .await
+                .unwrap_err();
             assert!(e.is_invalid_request(), "{location}: {e:?}");
             assert!(e.to_string().contains("Unsupported url scheme"), "{e}");
         }
@@ -159,7 +176,13 @@ fn test_default_user_agent() {
 fn test_see_other_redirect() {
     with_server(|s, c| async move {
         for code in ["302", "303"] {
-            let r = fetch(&c, get(s.url("/see_other_post")).method(Method::POST).body(code)).await;
+            let r = fetch(
+                &c,
+                get(s.url("/see_other_post"))
+                    .method(Method::POST)
+                    .body(code),
+            )
+            .await;
             assert_eq!(r.code(), 200);
             assert!(r.request_url().ends_with("/see_other_post"));
             assert!(r.effective_url().ends_with("/see_other_get"));
@@ -198,7 +221,9 @@ fn test_connect_timeout() {
         }));
         let e = c
             .fetch(
-                get(s.url("/hello")).connect_timeout(Duration::from_millis(100)).request_timeout(Duration::from_secs(3600)),
+                get(s.url("/hello"))
+                    .connect_timeout(Duration::from_millis(100))
+                    .request_timeout(Duration::from_secs(3600)),
                 true,
             )
             .await
@@ -220,7 +245,10 @@ fn test_resolve_timeout() {
 fn test_request_timeout() {
     with_server(|s, c| async move {
         let e = c
-            .fetch(get(s.url("/trigger?wake=false")).request_timeout(Duration::from_millis(100)), true)
+            .fetch(
+                get(s.url("/trigger?wake=false")).request_timeout(Duration::from_millis(100)),
+                true,
+            )
             .await
             .unwrap_err();
         assert!(e.is_timeout());
@@ -252,11 +280,24 @@ fn test_ipv6() {
 #[test]
 fn test_multiple_content_length_accepted() {
     with_server(|s, c| async move {
-        assert_eq!(&fetch(&c, get(s.url("/content_length?value=2,2"))).await.body()[..], b"ok");
-        assert_eq!(&fetch(&c, get(s.url("/content_length?value=2,%202,2"))).await.body()[..], b"ok");
+        assert_eq!(
+            &fetch(&c, get(s.url("/content_length?value=2,2")))
+                .await
+                .body()[..],
+            b"ok"
+        );
+        assert_eq!(
+            &fetch(&c, get(s.url("/content_length?value=2,%202,2")))
+                .await
+                .body()[..],
+            b"ok"
+        );
         let _log = ExpectLog::new(GENERAL, "Malformed HTTP message").level(log::Level::Info);
         for v in ["2,4", "2,%202,3"] {
-            let e = c.fetch(s.url(&format!("/content_length?value={v}")), true).await.unwrap_err();
+            let e = c
+                .fetch(s.url(&format!("/content_length?value={v}")), true)
+                .await
+                .unwrap_err();
             assert!(e.is_stream_closed(), "{v}: {e:?}");
         }
     });
@@ -297,7 +338,8 @@ fn test_host_header() {
     with_server(|s, c| async move {
         let is_host = |b: &Bytes| {
             let t = std::str::from_utf8(b).unwrap();
-            t.strip_prefix("127.0.0.1:").is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+            t.strip_prefix("127.0.0.1:")
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
         };
         assert!(is_host(fetch(&c, get(s.url("/host_echo"))).await.body()));
         let url = s.url("/host_echo").replace("http://", "http://me:secret@");
@@ -313,9 +355,15 @@ fn test_connection_refused() {
             l.local_addr().unwrap().port()
         };
         let c = client();
-        let e = c.fetch(format!("http://127.0.0.1:{port}/"), true).await.unwrap_err();
+        let e = c
+            .fetch(format!("http://127.0.0.1:{port}/"), true)
+            .await
+            .unwrap_err();
         assert!(e.is_io(), "{e:?}");
-        assert_eq!(e.io_error().unwrap().kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            e.io_error().unwrap().kind(),
+            std::io::ErrorKind::ConnectionRefused
+        );
         assert!(e.to_string().contains("refused"), "{e}");
         c.close();
     });
@@ -326,10 +374,16 @@ fn test_queue_timeout() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(ClientSettings::new().max_clients(1));
-        let first = c.fetch(get(s.url("/trigger")).request_timeout(Duration::from_secs(10)), true);
+        let first = c.fetch(
+            get(s.url("/trigger")).request_timeout(Duration::from_secs(10)),
+            true,
+        );
         s.state.wait_triggers(1).await;
         let e = c
-            .fetch(get(s.url("/hello")).connect_timeout(Duration::from_millis(100)), true)
+            .fetch(
+                get(s.url("/hello")).connect_timeout(Duration::from_millis(100)),
+                true,
+            )
             .await
             .unwrap_err();
         assert!(e.is_timeout());
@@ -343,7 +397,10 @@ fn test_queue_timeout() {
 #[test]
 fn test_no_content_length() {
     with_server(|s, c| async move {
-        assert_eq!(&fetch(&c, get(s.url("/no_content_length"))).await.body()[..], b"hello");
+        assert_eq!(
+            &fetch(&c, get(s.url("/no_content_length"))).await.body()[..],
+            b"hello"
+        );
     });
 }
 
@@ -376,14 +433,21 @@ async fn echo_post(s: &TestServer, c: &AsyncHttpClient, req: HttpRequest) {
 #[test]
 fn test_sync_body_producer_chunked() {
     with_server(|s, c| async move {
-        echo_post(&s, &c, sync_body_producer(get(s.url("/echo_post")).method(Method::POST))).await;
+        echo_post(
+            &s,
+            &c,
+            sync_body_producer(get(s.url("/echo_post")).method(Method::POST)),
+        )
+        .await;
     });
 }
 
 #[test]
 fn test_sync_body_producer_content_length() {
     with_server(|s, c| async move {
-        let req = get(s.url("/echo_post")).method(Method::POST).header("Content-Length", "8");
+        let req = get(s.url("/echo_post"))
+            .method(Method::POST)
+            .header("Content-Length", "8");
         echo_post(&s, &c, sync_body_producer(req)).await;
     });
 }
@@ -391,14 +455,21 @@ fn test_sync_body_producer_content_length() {
 #[test]
 fn test_async_body_producer_chunked() {
     with_server(|s, c| async move {
-        echo_post(&s, &c, async_body_producer(get(s.url("/echo_post")).method(Method::POST))).await;
+        echo_post(
+            &s,
+            &c,
+            async_body_producer(get(s.url("/echo_post")).method(Method::POST)),
+        )
+        .await;
     });
 }
 
 #[test]
 fn test_async_body_producer_content_length() {
     with_server(|s, c| async move {
-        let req = get(s.url("/echo_post")).method(Method::POST).header("Content-Length", "8");
+        let req = get(s.url("/echo_post"))
+            .method(Method::POST)
+            .header("Content-Length", "8");
         echo_post(&s, &c, async_body_producer(req)).await;
     });
 }
@@ -416,14 +487,21 @@ fn native_body_producer(req: HttpRequest) -> HttpRequest {
 #[test]
 fn test_native_body_producer_chunked() {
     with_server(|s, c| async move {
-        echo_post(&s, &c, native_body_producer(get(s.url("/echo_post")).method(Method::POST))).await;
+        echo_post(
+            &s,
+            &c,
+            native_body_producer(get(s.url("/echo_post")).method(Method::POST)),
+        )
+        .await;
     });
 }
 
 #[test]
 fn test_native_body_producer_content_length() {
     with_server(|s, c| async move {
-        let req = get(s.url("/echo_post")).method(Method::POST).header("Content-Length", "8");
+        let req = get(s.url("/echo_post"))
+            .method(Method::POST)
+            .header("Content-Length", "8");
         echo_post(&s, &c, native_body_producer(req)).await;
     });
 }
@@ -431,7 +509,14 @@ fn test_native_body_producer_content_length() {
 #[test]
 fn test_100_continue() {
     with_server(|s, c| async move {
-        let r = fetch(&c, get(s.url("/echo_post")).method(Method::POST).body("1234").expect_100_continue(true)).await;
+        let r = fetch(
+            &c,
+            get(s.url("/echo_post"))
+                .method(Method::POST)
+                .body("1234")
+                .expect_100_continue(true),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"1234");
     });
 }
@@ -439,7 +524,8 @@ fn test_100_continue() {
 #[test]
 fn test_100_continue_early_response() {
     gen_test(|| async {
-        let (port, handle) = raw_server(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden");
+        let (port, handle) =
+            raw_server(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden");
         let called = Rc::new(Cell::new(false));
         let k = called.clone();
         let c = client();
@@ -461,7 +547,10 @@ fn test_100_continue_early_response() {
 #[test]
 fn test_streaming_follow_redirects() {
     with_server(|s, c| async move {
-        let (headers, chunks) = (Rc::new(RefCell::new(Vec::<String>::new())), Rc::new(RefCell::new(Vec::new())));
+        let (headers, chunks) = (
+            Rc::new(RefCell::new(Vec::<String>::new())),
+            Rc::new(RefCell::new(Vec::new())),
+        );
         let (h, k) = (headers.clone(), chunks.clone());
         fetch(
             &c,
@@ -471,14 +560,24 @@ fn test_streaming_follow_redirects() {
         )
         .await;
         assert_eq!(*chunks.borrow(), vec![Bytes::from_static(b"Hello world!")]);
-        assert_eq!(headers.borrow().iter().filter(|h| h.starts_with("HTTP/")).count(), 1);
+        assert_eq!(
+            headers
+                .borrow()
+                .iter()
+                .filter(|h| h.starts_with("HTTP/"))
+                .count(),
+            1
+        );
     });
 }
 
 #[test]
 fn test_streaming_callback_coroutine() {
     with_server(|s, c| async move {
-        let (headers, chunks) = (Rc::new(RefCell::new(Vec::<String>::new())), Rc::new(RefCell::new(Vec::new())));
+        let (headers, chunks) = (
+            Rc::new(RefCell::new(Vec::<String>::new())),
+            Rc::new(RefCell::new(Vec::new())),
+        );
         let (h, k) = (headers.clone(), chunks.clone());
         fetch(
             &c,
@@ -495,7 +594,14 @@ fn test_streaming_callback_coroutine() {
         )
         .await;
         assert_eq!(chunks.borrow().concat(), b"asdfqwer");
-        assert_eq!(headers.borrow().iter().filter(|h| h.starts_with("HTTP/")).count(), 1);
+        assert_eq!(
+            headers
+                .borrow()
+                .iter()
+                .filter(|h| h.starts_with("HTTP/"))
+                .count(),
+            1
+        );
     });
 }
 
@@ -504,7 +610,10 @@ fn test_streaming_callback_error() {
     with_server(|s, c| async move {
         let _log = ExpectLog::new(APPLICATION, "Uncaught exception");
         let e = c
-            .fetch(get(s.url("/hello")).streaming_callback(|_| panic!("error in streaming_callback")), false)
+            .fetch(
+                get(s.url("/hello")).streaming_callback(|_| panic!("error in streaming_callback")),
+                false,
+            )
             .await
             .unwrap_err();
         assert!(e.is_stream_closed(), "{e:?}");
@@ -517,7 +626,9 @@ fn test_streaming_callback_coroutine_cancelled() {
         let _log = ExpectLog::new(APPLICATION, "Uncaught exception");
         let e = c
             .fetch(
-                get(s.url("/hello")).streaming_callback_async(|_| async { Err(std::io::Error::other("cancelled")) }),
+                get(s.url("/hello")).streaming_callback_async(|_| async {
+                    Err(std::io::Error::other("cancelled"))
+                }),
                 false,
             )
             .await
@@ -531,7 +642,10 @@ fn test_header_callback_error() {
     with_server(|s, c| async move {
         let _log = ExpectLog::new(APPLICATION, "Uncaught exception");
         let e = c
-            .fetch(get(s.url("/hello")).header_callback(|_| panic!("error in header_callback")), false)
+            .fetch(
+                get(s.url("/hello")).header_callback(|_| panic!("error in header_callback")),
+                false,
+            )
             .await
             .unwrap_err();
         assert!(e.is_stream_closed(), "{e:?}");
@@ -557,13 +671,34 @@ fn with_tls_server<Fut: std::future::Future<Output = ()> + 'static>(
 #[test]
 fn https_mixin_cases() {
     with_tls_server(|s, c| async move {
-        assert_eq!(&fetch(&c, get(s.url("/hello"))).await.body()[..], b"Hello world!");
-        assert_eq!(&fetch(&c, get(s.url("/chunk"))).await.body()[..], b"asdfqwer");
+        assert_eq!(
+            &fetch(&c, get(s.url("/hello"))).await.body()[..],
+            b"Hello world!"
+        );
+        assert_eq!(
+            &fetch(&c, get(s.url("/chunk"))).await.body()[..],
+            b"asdfqwer"
+        );
         let r = fetch(&c, get(s.url("/countdown/2"))).await;
-        assert!(r.effective_url().starts_with("https://") && r.effective_url().ends_with("/countdown/0"));
-        let r = fetch(&c, get(s.url("/echo_post")).method(Method::POST).body("1234").expect_100_continue(true)).await;
+        assert!(
+            r.effective_url().starts_with("https://")
+                && r.effective_url().ends_with("/countdown/0")
+        );
+        let r = fetch(
+            &c,
+            get(s.url("/echo_post"))
+                .method(Method::POST)
+                .body("1234")
+                .expect_100_continue(true),
+        )
+        .await;
         assert_eq!(&r.body()[..], b"1234");
-        echo_post(&s, &c, async_body_producer(get(s.url("/echo_post")).method(Method::POST))).await;
+        echo_post(
+            &s,
+            &c,
+            async_body_producer(get(s.url("/echo_post")).method(Method::POST)),
+        )
+        .await;
         assert_eq!(fetch(&c, get(s.url("/no_content"))).await.code(), 204);
     });
 }
@@ -582,7 +717,10 @@ fn test_ssl_options_handshake_fail() {
     with_tls_server(|s, c| async move {
         // Validating against the default roots: the self-signed certificate fails.
         let opts = tornado_iostream::TlsClientOptions::new();
-        let e = c.fetch(get(s.url("/hello")).tls_options(opts), true).await.unwrap_err();
+        let e = c
+            .fetch(get(s.url("/hello")).tls_options(opts), true)
+            .await
+            .unwrap_err();
         assert!(e.is_io(), "{e:?}");
     });
 }
@@ -590,7 +728,10 @@ fn test_ssl_options_handshake_fail() {
 #[test]
 fn test_error_logging() {
     with_tls_server(|s, c| async move {
-        let e = c.fetch(get(s.url("/")).validate_cert(true), true).await.unwrap_err();
+        let e = c
+            .fetch(get(s.url("/")).validate_cert(true), true)
+            .await
+            .unwrap_err();
         assert!(e.is_io(), "{e:?}");
         assert_eq!(e.code(), 599);
     });
@@ -601,7 +742,8 @@ fn https_with_ca_certs() {
     // Not in Tornado's file: `ca_certs` trusting the server's own certificate validates.
     gen_test(|| async {
         let (opts, cert_pem) = support::self_signed();
-        let dir = std::env::temp_dir().join(format!("tornado-httpclient-ca-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tornado-httpclient-ca-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let ca = dir.join("ca.pem");
         std::fs::write(&ca, cert_pem).unwrap();
@@ -613,7 +755,13 @@ fn https_with_ca_certs() {
         );
         let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
         let c = client();
-        let r = c.fetch(get(format!("https://localhost:{port}/")).ca_certs(&ca), true).await.unwrap();
+        let r = c
+            .fetch(
+                get(format!("https://localhost:{port}/")).ca_certs(&ca),
+                true,
+            )
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"trusted");
         server.stop();
         c.close();
@@ -653,17 +801,26 @@ fn test_100_continue_raw() {
 fn test_1xx_within_limit() {
     with_server(|s, c| async move {
         let n = tornado_httpserver::http1::MAX_1XX_RESPONSES;
-        assert_eq!(&fetch(&c, get(s.url(&format!("/1xx?num={n}")))).await.body()[..], b"A");
+        assert_eq!(
+            &fetch(&c, get(s.url(&format!("/1xx?num={n}")))).await.body()[..],
+            b"A"
+        );
     });
 }
 
 #[test]
 fn test_too_many_1xx() {
     with_server(|s, c| async move {
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: Too many 1xx responses")
-            .level(log::Level::Info);
+        let _log = ExpectLog::new(
+            GENERAL,
+            "Malformed HTTP message from server: Too many 1xx responses",
+        )
+        .level(log::Level::Info);
         let n = tornado_httpserver::http1::MAX_1XX_RESPONSES + 1;
-        let e = c.fetch(s.url(&format!("/1xx?num={n}")), true).await.unwrap_err();
+        let e = c
+            .fetch(s.url(&format!("/1xx?num={n}")), true)
+            .await
+            .unwrap_err();
         assert!(e.is_stream_closed());
     });
 }
@@ -673,7 +830,10 @@ fn test_too_many_1xx() {
 #[test]
 fn test_concatenated() {
     with_server(|s, c| async move {
-        assert_eq!(fetch(&c, get(s.url("/gzip/concatenated"))).await.body(), &gzip_members().concat());
+        assert_eq!(
+            fetch(&c, get(s.url("/gzip/concatenated"))).await.body(),
+            &gzip_members().concat()
+        );
     });
 }
 
@@ -690,9 +850,15 @@ fn test_head() {
 fn test_invalid() {
     with_server(|s, c| async move {
         for kind in ["trailing_nul", "trailing_garbage", "truncated"] {
-            let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: invalid gzip data")
-                .level(log::Level::Info);
-            let e = c.fetch(s.url(&format!("/gzip/{kind}")), true).await.unwrap_err();
+            let _log = ExpectLog::new(
+                GENERAL,
+                "Malformed HTTP message from server: invalid gzip data",
+            )
+            .level(log::Level::Info);
+            let e = c
+                .fetch(s.url(&format!("/gzip/{kind}")), true)
+                .await
+                .unwrap_err();
             assert!(e.is_stream_closed(), "{kind}: {e:?}");
         }
     });
@@ -712,7 +878,10 @@ fn test_204_no_content() {
 #[test]
 fn test_204_invalid_content_length() {
     with_server(|s, c| async move {
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: Response with code 204 should not have body");
+        let _log = ExpectLog::new(
+            GENERAL,
+            "Malformed HTTP message from server: Response with code 204 should not have body",
+        );
         let e = c.fetch(s.url("/204?error=1"), true).await.unwrap_err();
         assert!(e.is_stream_closed());
     });
@@ -724,8 +893,13 @@ fn test_204_invalid_content_length() {
 fn test_hostname_mapping() {
     gen_test(|| async {
         let s = TestServer::start();
-        let c = AsyncHttpClient::with_settings(ClientSettings::new().map_host("www.example.com", "127.0.0.1"));
-        let r = c.fetch(format!("http://www.example.com:{}/hello", s.port), true).await.unwrap();
+        let c = AsyncHttpClient::with_settings(
+            ClientSettings::new().map_host("www.example.com", "127.0.0.1"),
+        );
+        let r = c
+            .fetch(format!("http://www.example.com:{}/hello", s.port), true)
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"Hello world!");
         c.close();
     });
@@ -738,7 +912,10 @@ fn test_port_mapping() {
         let c = AsyncHttpClient::with_settings(
             ClientSettings::new().map_host_port(("foo.example.com", 8000), ("127.0.0.1", s.port)),
         );
-        let r = c.fetch("http://foo.example.com:8000/hello", true).await.unwrap();
+        let r = c
+            .fetch("http://foo.example.com:8000/hello", true)
+            .await
+            .unwrap();
         assert_eq!(&r.body()[..], b"Hello world!");
         c.close();
     });
@@ -766,13 +943,18 @@ fn test_tls_handshake_timeout() {
         // handshake.
         let e = c
             .fetch(
-                get(format!("https://127.0.0.1:{port}/")).connect_timeout(Duration::from_secs(2)).validate_cert(false),
+                get(format!("https://127.0.0.1:{port}/"))
+                    .connect_timeout(Duration::from_secs(2))
+                    .validate_cert(false),
                 true,
             )
             .await
             .unwrap_err();
         assert!(e.is_timeout(), "{e:?}");
-        assert_eq!(e.to_string(), format!("Timeout during TLS handshake with 127.0.0.1:{port}"));
+        assert_eq!(
+            e.to_string(),
+            format!("Timeout during TLS handshake with 127.0.0.1:{port}")
+        );
         got.wait().await;
         let server_stream = accepted.borrow()[0].clone();
         // This completes only once the client has closed its socket.
@@ -814,8 +996,12 @@ fn test_large_body_until_close() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(ClientSettings::new().max_body_size(64 * 1024));
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: Body too long").level(log::Level::Info);
-        let e = c.fetch(s.url("/large_until_close"), true).await.unwrap_err();
+        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: Body too long")
+            .level(log::Level::Info);
+        let e = c
+            .fetch(s.url("/large_until_close"), true)
+            .await
+            .unwrap_err();
         assert!(e.is_stream_closed());
         c.close();
     });
@@ -828,7 +1014,9 @@ fn test_large_body_until_close_buffer() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(
-            ClientSettings::new().max_body_size(1024 * 1024).max_buffer_size(64 * 1024),
+            ClientSettings::new()
+                .max_body_size(1024 * 1024)
+                .max_buffer_size(64 * 1024),
         );
         let r = c.fetch(s.url("/large_until_close"), true).await.unwrap();
         assert_eq!(&r.body()[..], &vec![b'a'; 100 * 1024][..]);
@@ -842,7 +1030,9 @@ fn test_large_body_buffer() {
     gen_test(|| async {
         let s = TestServer::start();
         let c = AsyncHttpClient::with_settings(
-            ClientSettings::new().max_body_size(100 * 1024).max_buffer_size(64 * 1024),
+            ClientSettings::new()
+                .max_body_size(100 * 1024)
+                .max_buffer_size(64 * 1024),
         );
         let r = c.fetch(s.url("/a100k"), true).await.unwrap();
         assert_eq!(&r.body()[..], &vec![b'a'; 100 * 1024][..]);
@@ -853,7 +1043,8 @@ fn test_large_body_buffer() {
 #[test]
 fn test_chunked_with_content_length() {
     with_server(|s, c| async move {
-        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server").level(log::Level::Info);
+        let _log =
+            ExpectLog::new(GENERAL, "Malformed HTTP message from server").level(log::Level::Info);
         let e = c.fetch(s.url("/chunkwithcl"), true).await.unwrap_err();
         assert!(e.is_stream_closed());
     });

@@ -18,9 +18,9 @@ use http::{Method, StatusCode};
 use tornado_httpclient::{AsyncHttpClient, ClientSettings, HttpRequest};
 use tornado_httpserver::httputil::ResponseStartLine;
 use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
-use tornado_iostream::TlsServerOptions;
 use tornado_ioloop::IoLoop;
 use tornado_iostream::IoStream;
+use tornado_iostream::TlsServerOptions;
 use tornado_locks::{Condition, Event};
 use tornado_tcpserver::{Connection, add_accept_handler};
 
@@ -69,7 +69,8 @@ pub(crate) struct TestServer {
     pub(crate) state: Rc<State>,
 }
 
-pub(crate) type Handler = Box<dyn Fn(HttpServerRequest) -> std::pin::Pin<Box<dyn Future<Output = ()>>>>;
+pub(crate) type Handler =
+    Box<dyn Fn(HttpServerRequest) -> std::pin::Pin<Box<dyn Future<Output = ()>>>>;
 
 impl TestServer {
     pub(crate) fn start() -> TestServer {
@@ -176,7 +177,9 @@ pub(crate) fn gzip_bomb(size: usize) -> Vec<u8> {
 
 /// A body big enough to arrive in several pieces, never repeating (`large_body`).
 pub(crate) fn large_body() -> Vec<u8> {
-    (0..100_000).flat_map(|i| format!("{i:09}\n").into_bytes()).collect()
+    (0..100_000)
+        .flat_map(|i| format!("{i:09}\n").into_bytes())
+        .collect()
 }
 
 thread_local! {
@@ -271,8 +274,8 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             respond(&req, 200, &[("Content-Encoding", b"gzip")], &gzip(b"asdfqwer"));
         }
         "/header-encoding" => {
-            let foo = req.headers().get("foo").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
-            respond(&req, 200, &[], &foo);
+            let value = req.headers().get("foo").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            respond(&req, 200, &[], &value);
         }
         "/echo_headers" => {
             let mut out = String::new();
