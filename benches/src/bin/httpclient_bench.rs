@@ -6,13 +6,14 @@
 //! ```sh
 //! cargo build --release -p tornado-benches --bin httpclient_bench
 //! target/release/httpclient_bench [--duration S] [--warmup S] [--rounds N] [--concurrency N]
-//!     [--only tornado-rs|hyper] [--workload sequential|concurrent]
+//!     [--only tornado-rs|hyper|no-pool] [--workload sequential|concurrent]
 //! ```
 //!
 //! Workloads, per client: sequential fetches (one at a time), and `--concurrency` (64)
 //! fetches in flight. For each, requests per second over the measured window, and the
 //! connections the server saw opened per 1,000 requests (connection reuse: 0 after the
-//! pool is warm; Tornado's own client, which closes every connection, would show 1,000).
+//! pool is warm; Tornado's own client, which closes every connection, shows 1,000: the third
+//! client, `no-pool`, is ours with `keep_alive(false)`, which behaves as Tornado's does).
 //! Rounds alternate the client order; medians are reported.
 
 use std::sync::Arc;
@@ -122,7 +123,7 @@ fn parse_args() -> Args {
         };
         match flag.as_str() {
             "--only" => {
-                a.only = Some(name(&["tornado-rs", "hyper"]));
+                a.only = Some(name(&["tornado-rs", "hyper", "no-pool"]));
                 continue;
             }
             "--workload" => {
@@ -166,6 +167,21 @@ impl Window {
 }
 
 fn ours(args: Args, port: u16, conns: &Arc<AtomicU64>, concurrency: usize) -> Window {
+    ours_with(args, port, conns, concurrency, true)
+}
+
+/// Our client as Tornado's simple client works: `Connection: close`, a connection per request.
+fn ours_no_pool(args: Args, port: u16, conns: &Arc<AtomicU64>, concurrency: usize) -> Window {
+    ours_with(args, port, conns, concurrency, false)
+}
+
+fn ours_with(
+    args: Args,
+    port: u16,
+    conns: &Arc<AtomicU64>,
+    concurrency: usize,
+    keep_alive: bool,
+) -> Window {
     let io_loop = IoLoop::new();
     let url: Arc<str> = format!("http://127.0.0.1:{port}/").into();
     let (warmup, duration) = (args.warmup, args.duration);
@@ -173,8 +189,11 @@ fn ours(args: Args, port: u16, conns: &Arc<AtomicU64>, concurrency: usize) -> Wi
     let window = io_loop
         .run_sync(
             move || async move {
-                let client =
-                    AsyncHttpClient::with_settings(ClientSettings::new().max_clients(concurrency));
+                let client = AsyncHttpClient::with_settings(
+                    ClientSettings::new()
+                        .max_clients(concurrency)
+                        .keep_alive(keep_alive),
+                );
                 let start = Instant::now();
                 let (open, close) = (start + warmup, start + warmup + duration);
                 let counted = std::rc::Rc::new(std::cell::Cell::new(0u64));
@@ -279,7 +298,11 @@ fn main() {
         args.rounds
     );
     type Run = fn(Args, u16, &Arc<AtomicU64>, usize) -> Window;
-    let clients: [(&str, Run); 2] = [("tornado-rs", ours), ("hyper", hyper)];
+    let clients: [(&str, Run); 3] = [
+        ("tornado-rs", ours),
+        ("hyper", hyper),
+        ("no-pool", ours_no_pool),
+    ];
     for (label, concurrency) in [("sequential", 1), ("concurrent", args.concurrency)] {
         if args.workload.is_some_and(|w| w != label) {
             continue;
