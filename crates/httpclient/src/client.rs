@@ -11,9 +11,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
-use http::Method;
-use http::header::TRANSFER_ENCODING;
-use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
 use tornado_gen::with_timeout;
 use tornado_ioloop::{IoLoop, Task};
 #[cfg(feature = "tls")]
@@ -24,10 +21,10 @@ use tornado_tcpserver::{DefaultLoopResolver, OverrideResolver, Resolver, TcpClie
 use crate::error::HttpClientError;
 use crate::exchange::{Exchanged, connect_timeout, exchange, min_nonzero, request_timeout};
 use crate::pool::Pool;
-use crate::request::{DEFAULT_MAX_REDIRECTS, HttpRequest};
+use crate::redirect::redirect_request;
+use crate::request::HttpRequest;
 use crate::response::{HttpResponse, TimeInfo};
 use crate::settings::ClientSettings;
-use crate::url::{join, split};
 
 pub(crate) struct Inner {
     pub(crate) settings: ClientSettings,
@@ -423,57 +420,6 @@ async fn run_fetch(
             _ => Ok(response),
         };
     }
-}
-
-/// The next request of a redirect (Tornado's `_HTTPConnection.finish`): same headers but
-/// `Host`; across origins without credentials and cookies (6.5.6); as a GET without body
-/// after a 303 (but for HEAD), and after a 301 or 302 answering a POST.
-fn redirect_request(
-    mut req: HttpRequest,
-    original_url: &str,
-    code: u16,
-    location: &str,
-) -> HttpRequest {
-    let new_url = join(&req.url, location);
-    let orig = split(original_url);
-    let mut new = split(&new_url);
-    req.url = new_url;
-    let same_origin =
-        orig.scheme == new.scheme && orig.host_port().eq_ignore_ascii_case(new.host_port());
-    if !same_origin {
-        req.auth_username = None;
-        req.auth_password = None;
-        if let Some(netloc) = &new.netloc
-            && netloc.contains('@')
-        {
-            new.netloc = Some(new.host_port().to_owned());
-            req.url = new.unsplit();
-        }
-        req.headers.remove(AUTHORIZATION);
-        req.headers.remove(COOKIE);
-    }
-    req.max_redirects = Some(
-        req.max_redirects
-            .unwrap_or(DEFAULT_MAX_REDIRECTS)
-            .saturating_sub(1),
-    );
-    req.headers.remove(HOST);
-    if (code == 303 && req.method != Method::HEAD)
-        || ((code == 301 || code == 302) && req.method == Method::POST)
-    {
-        req.method = Method::GET;
-        req.body = None;
-        req.body_producer = None;
-        for h in [
-            CONTENT_LENGTH,
-            CONTENT_TYPE,
-            CONTENT_ENCODING,
-            TRANSFER_ENCODING,
-        ] {
-            req.headers.remove(h);
-        }
-    }
-    req
 }
 
 enum State {

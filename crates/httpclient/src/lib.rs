@@ -73,10 +73,12 @@
 
 mod blocking;
 mod client;
+mod collector;
 mod connect;
 mod error;
 mod exchange;
 mod pool;
+mod redirect;
 mod request;
 mod response;
 mod settings;
