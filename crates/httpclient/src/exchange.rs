@@ -102,6 +102,11 @@ fn parse_target(url: &str) -> Result<Target, HttpClientError> {
         return Err(invalid(format!("Unsupported url scheme: {url}")));
     }
     let https = parsed.scheme == "https";
+    // The authority goes into `Host` and `CONNECT` lines: no spaces or controls (CR and LF
+    // never get this far: `split` drops them, as Python's `urlsplit` does).
+    if parsed.host_port().bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(invalid(format!("invalid host in the URL {url:?}")));
+    }
     let (host, port) = split_host_and_port(parsed.host_port());
     let port = port.unwrap_or(if https { 443 } else { 80 });
     let host = host

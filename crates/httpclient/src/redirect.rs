@@ -2,7 +2,8 @@
 
 use http::Method;
 use http::header::{
-    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, TRANSFER_ENCODING,
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST,
+    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 
 use crate::request::{DEFAULT_MAX_REDIRECTS, HttpRequest};
@@ -41,6 +42,9 @@ pub(crate) fn redirect_request(
             .saturating_sub(1),
     );
     req.headers.remove(HOST);
+    // Made again for each request that goes through a proxy in the clear; it must not reach
+    // a server (through a tunnel, after a redirect to https).
+    req.headers.remove(PROXY_AUTHORIZATION);
     if (code == 303 && req.method != Method::HEAD)
         || ((code == 301 || code == 302) && req.method == Method::POST)
     {
@@ -57,4 +61,82 @@ pub(crate) fn redirect_request(
         }
     }
     req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method) -> HttpRequest {
+        HttpRequest::new("http://me:pw@a.example:8080/x?y")
+            .method(method)
+            .body("data")
+            .header("Authorization", "Basic x")
+            .header("Cookie", "c=1")
+            .header("Content-Type", "text/plain")
+            .header("Host", "a.example:8080")
+            .header("Proxy-Authorization", "Basic p")
+            .header("X-Other", "kept")
+    }
+
+    #[test]
+    fn same_origin_keeps_credentials() {
+        let r = redirect_request(
+            request(Method::PUT),
+            "http://me:pw@a.example:8080/x?y",
+            307,
+            "/z",
+        );
+        assert_eq!(r.url, "http://me:pw@a.example:8080/z");
+        assert!(r.headers.contains_key(AUTHORIZATION) && r.headers.contains_key(COOKIE));
+        assert_eq!(r.method, Method::PUT);
+        assert!(r.body.is_some());
+        assert!(!r.headers.contains_key(HOST) && !r.headers.contains_key(PROXY_AUTHORIZATION));
+        assert_eq!(r.max_redirects, Some(DEFAULT_MAX_REDIRECTS - 1));
+    }
+
+    #[test]
+    fn other_origin_drops_credentials() {
+        for location in [
+            "http://b.example/",
+            "https://a.example:8080/",
+            "http://a.example:8081/",
+        ] {
+            let r = redirect_request(
+                request(Method::GET),
+                "http://me:pw@a.example:8080/x",
+                302,
+                location,
+            );
+            assert!(!r.headers.contains_key(AUTHORIZATION), "{location}");
+            assert!(!r.headers.contains_key(COOKIE), "{location}");
+            assert!(r.auth_username.is_none());
+            assert_eq!(r.headers["x-other"], "kept");
+        }
+        // User info in the new URL is dropped across origins too.
+        let r = redirect_request(
+            request(Method::GET),
+            "http://a.example/",
+            302,
+            "http://u:p@b.example/",
+        );
+        assert_eq!(r.url, "http://b.example/");
+    }
+
+    #[test]
+    fn method_changes() {
+        let post = |code| redirect_request(request(Method::POST), "http://a.example/", code, "/n");
+        for code in [301, 302, 303] {
+            let r = post(code);
+            assert_eq!(r.method, Method::GET, "{code}");
+            assert!(r.body.is_none() && !r.headers.contains_key(CONTENT_TYPE));
+        }
+        for code in [307, 308] {
+            assert_eq!(post(code).method, Method::POST);
+        }
+        let head = redirect_request(request(Method::HEAD), "http://a.example/", 303, "/n");
+        assert_eq!(head.method, Method::HEAD);
+        let put = redirect_request(request(Method::PUT), "http://a.example/", 302, "/n");
+        assert_eq!(put.method, Method::PUT);
+    }
 }

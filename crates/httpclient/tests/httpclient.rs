@@ -1065,3 +1065,23 @@ fn test_reuse_after_refusal() {
         c.close();
     });
 }
+
+#[test]
+fn invalid_urls_fail_cleanly() {
+    // Not in Tornado's file: bad URLs are typed errors, before any connection.
+    gen_test(|| async {
+        let c = client();
+        for url in [
+            "http://exa mple.com/",
+            "http:///nohost",
+            "ftp://example.com/",
+            "example.com/x",
+            "",
+        ] {
+            let e = c.fetch(url, true).await.unwrap_err();
+            assert!(e.is_invalid_request(), "{url:?}: {e:?}");
+        }
+        assert_eq!(c.connections_opened(), 0);
+        c.close();
+    });
+}
