@@ -21,6 +21,9 @@
 //! `MaxBodySizeUntilCloseTest`, `MaxBufferSizeUntilCloseTest`, `MaxBufferSizeTest`,
 //! `ChunkedWithContentLengthTest`: all their tests.
 //!
+//! Added: `https_with_ca_certs` and `https_with_client_certificate` (`ca_certs`,
+//! `client_cert`, `client_key` against rustls servers).
+//!
 //! Not ported: test_header_reuse (a request is moved or cloned into `fetch`; the caller's
 //! copy cannot change), `SimpleHTTPClientCommonTestCase` (the common tests run once, in
 //! `tests/httpclient.rs`: there is one implementation).
@@ -1047,5 +1050,83 @@ fn test_chunked_with_content_length() {
             ExpectLog::new(GENERAL, "Malformed HTTP message from server").level(log::Level::Info);
         let e = c.fetch(s.url("/chunkwithcl"), true).await.unwrap_err();
         assert!(e.is_stream_closed());
+    });
+}
+
+#[test]
+fn https_with_client_certificate() {
+    // Not in Tornado's file: `client_cert` / `client_key` against a server that requires a
+    // certificate signed by its CA.
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use std::sync::Arc;
+    gen_test(|| async {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let client_cert = CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .signed_by(&client_key, &ca)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let server_ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+        let server_key =
+            rustls::pki_types::PrivateKeyDer::try_from(server_ck.signing_key.serialize_der())
+                .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![server_ck.cert.der().clone()], server_key)
+            .unwrap();
+        let server = tornado_httpserver::HttpServer::from_fn_with(
+            |req: tornado_httpserver::HttpServerRequest| async move {
+                let _ = req.respond(
+                    http::StatusCode::OK,
+                    http::HeaderMap::new(),
+                    b"hello, client",
+                );
+            },
+            tornado_httpserver::HttpServerSettings::new().tls(
+                tornado_iostream::TlsServerOptions::from_config(Arc::new(config)),
+            ),
+        );
+        let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let dir =
+            std::env::temp_dir().join(format!("tornado-httpclient-cc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client.key"));
+        std::fs::write(&cert_path, client_cert.pem()).unwrap();
+        std::fs::write(&key_path, client_key.serialize_pem()).unwrap();
+        let c = client();
+        let url = format!("https://127.0.0.1:{port}/");
+        let r = c
+            .fetch(
+                get(&url)
+                    .validate_cert(false)
+                    .client_cert(&cert_path)
+                    .client_key(&key_path),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(&r.body()[..], b"hello, client");
+        // Without the certificate the server refuses the connection.
+        let e = c
+            .fetch(get(&url).validate_cert(false), true)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), 599);
+        server.stop();
+        c.close();
+        let _ = std::fs::remove_dir_all(dir);
     });
 }
