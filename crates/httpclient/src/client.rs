@@ -448,7 +448,10 @@ impl Future for ResponseFuture {
                 Poll::Ready(Err(e)) if e.is_panic() => {
                     // A callback of the request's panicked (Tornado: an exception in a
                     // callback fails the fetch with HTTPStreamClosedError).
-                    log::error!(target: "application", "Uncaught exception in a request callback: {e}");
+                    log::error!(
+                        target: "application",
+                        "Uncaught exception in a request callback: {e}"
+                    );
                     Err(HttpClientError::stream_closed("Stream closed"))
                 }
                 Poll::Ready(Err(_)) => Err(HttpClientError::closed("the request was cancelled")),

@@ -33,7 +33,8 @@ enum Kind {
 ///   head: Tornado raises these as they are): [`is_io`](Self::is_io), code 599, the
 ///   `io::Error` as [`source`](StdError::source);
 /// * a request that cannot be sent (an unsupported URL scheme or method, a body where none
-///   is allowed...: Tornado's `ValueError`, `KeyError`): [`is_invalid_request`](Self::is_invalid_request);
+///   is allowed...: Tornado's `ValueError`, `KeyError`):
+///   [`is_invalid_request`](Self::is_invalid_request);
 /// * a fetch on a closed client (Tornado's `RuntimeError`): [`is_closed`](Self::is_closed).
 ///
 /// Messages are for people, not for matching. It is cheap to clone (`Send + Sync`).

@@ -377,7 +377,11 @@ pub(crate) async fn exchange(
                     // A pooled connection the server closed just as it was reused: say so
                     // and try once more on a new one (RFC 9110 §9.2.2 allows it for
                     // idempotent requests).
-                    log::debug!(target: "general", "retrying {} on a new connection: {error:?}", req.url);
+                    log::debug!(
+                        target: "general",
+                        "retrying {} on a new connection: {error:?}",
+                        req.url
+                    );
                     may_retry = false;
                     continue;
                 }

@@ -95,7 +95,12 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn informational_responses_reach_the_delegate() {
-    let reply = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+    let reply = [
+        &b"HTTP/1.1 100 Continue\r\n\r\n"[..],
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ]
+    .concat();
     let (outcome, rec, _) = exchange(HttpConnectionParameters::new(), reply);
     assert_eq!(outcome, ResponseOutcome::Reusable);
     assert_eq!(rec.informational, [100, 103]);

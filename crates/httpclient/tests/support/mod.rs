@@ -205,11 +205,24 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
     match path.as_str() {
         "/hello" => {
             let name = arg(&req, "name").unwrap_or_else(|| "world".to_owned());
-            respond(&req, 200, &[("Content-Type", b"text/plain")], format!("Hello {name}!").as_bytes());
+            respond(
+                &req,
+                200,
+                &[("Content-Type", b"text/plain")],
+                format!("Hello {name}!").as_bytes(),
+            );
         }
         "/post" => {
-            let (a, b) = (arg(&req, "arg1").unwrap_or_default(), arg(&req, "arg2").unwrap_or_default());
-            respond(&req, 200, &[], format!("Post arg1: {a}, arg2: {b}").as_bytes());
+            let (a, b) = (
+                arg(&req, "arg1").unwrap_or_default(),
+                arg(&req, "arg2").unwrap_or_default(),
+            );
+            respond(
+                &req,
+                200,
+                &[],
+                format!("Post arg1: {a}, arg2: {b}").as_bytes(),
+            );
         }
         "/put" => {
             let mut body = b"Put body: ".to_vec();
@@ -218,8 +231,15 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
         }
         "/redirect" => {
             let url = arg(&req, "url").unwrap_or_default();
-            let status: u16 = arg(&req, "status").and_then(|s| s.parse().ok()).unwrap_or(302);
-            respond(&req, status, &[("Location", url.as_bytes())], b"redirects can have bodies too");
+            let status: u16 = arg(&req, "status")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(302);
+            respond(
+                &req,
+                status,
+                &[("Location", url.as_bytes())],
+                b"redirects can have bodies too",
+            );
         }
         "/redirect_without_location" => respond(&req, 301, &[], b""),
         "/chunk" => {
@@ -239,7 +259,11 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             let _ = conn.finish();
         }
         "/auth" => {
-            let auth = req.headers().get("authorization").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            let auth = req
+                .headers()
+                .get("authorization")
+                .map(|v| v.as_bytes().to_vec())
+                .unwrap_or_default();
             respond(&req, 200, &[], &auth);
         }
         "/echopost" | "/echo_post" | "/patch" => respond(&req, 200, &[], &req.body().clone()),
@@ -251,7 +275,11 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             respond(&req, 200, &[], &ua);
         }
         "/304_with_content_length" => {
-            raw(&req, b"HTTP/1.1 304 Not Modified\r\nContent-Length: 42\r\n\r\n".to_vec()).await;
+            raw(
+                &req,
+                b"HTTP/1.1 304 Not Modified\r\nContent-Length: 42\r\n\r\n".to_vec(),
+            )
+            .await;
         }
         "/all_methods" => {
             let m = method.as_str().as_bytes().to_vec();
@@ -260,38 +288,81 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
         "/set_header" => {
             // `?k=foo&v=%E9`: the value is the byte 0xE9 (é in Latin-1).
             let k = arg(&req, "k").unwrap_or_default();
-            let v = req.arguments().get("v").and_then(|v| v.last()).cloned().unwrap_or_default();
+            let v = req
+                .arguments()
+                .get("v")
+                .and_then(|v| v.last())
+                .cloned()
+                .unwrap_or_default();
             respond(&req, 200, &[(k.as_str(), &v)], b"");
         }
         "/invalid_gzip" => {
             let text: String = (0..9000).map(|i| format!("Hello World {i}\n")).collect();
             let mut body = gzip(&text.as_bytes()[..149_051]);
             body.push(0);
-            respond(&req, 200, &[("Content-Type", b"text/plain"), ("Content-Encoding", b"gzip")], &body);
+            respond(
+                &req,
+                200,
+                &[
+                    ("Content-Type", b"text/plain"),
+                    ("Content-Encoding", b"gzip"),
+                ],
+                &body,
+            );
         }
         "/gzip_chunk" => {
             // "asdfqwer", gzipped by hand (there is no gzip transform in HttpServer).
-            respond(&req, 200, &[("Content-Encoding", b"gzip")], &gzip(b"asdfqwer"));
+            respond(
+                &req,
+                200,
+                &[("Content-Encoding", b"gzip")],
+                &gzip(b"asdfqwer"),
+            );
         }
         "/header-encoding" => {
-            let value = req.headers().get("foo").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            let value = req
+                .headers()
+                .get("foo")
+                .map(|v| v.as_bytes().to_vec())
+                .unwrap_or_default();
             respond(&req, 200, &[], &value);
         }
         "/echo_headers" => {
             let mut out = String::new();
             for (n, v) in req.headers() {
-                out.push_str(&format!("{}: {}\n", n, String::from_utf8_lossy(v.as_bytes())));
+                out.push_str(&format!(
+                    "{}: {}\n",
+                    n,
+                    String::from_utf8_lossy(v.as_bytes())
+                ));
             }
             respond(&req, 200, &[], out.as_bytes());
         }
         "/gzip_bomb" | "/bomb" => {
-            let size: usize = arg(&req, "size").and_then(|s| s.parse().ok()).unwrap_or(16 << 20);
-            respond(&req, 200, &[("Content-Encoding", b"gzip")], &cached_bomb(size));
+            let size: usize = arg(&req, "size")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(16 << 20);
+            respond(
+                &req,
+                200,
+                &[("Content-Encoding", b"gzip")],
+                &cached_bomb(size),
+            );
         }
         "/brotli_bomb" => {
-            respond(&req, 200, &[("Content-Encoding", b"br")], b"\x1b\x03\x00\xf8not really brotli");
+            respond(
+                &req,
+                200,
+                &[("Content-Encoding", b"br")],
+                b"\x1b\x03\x00\xf8not really brotli",
+            );
         }
-        "/large_body" => respond(&req, 200, &[("Content-Type", b"application/octet-stream")], &large_body()),
+        "/large_body" => respond(
+            &req,
+            200,
+            &[("Content-Type", b"application/octet-stream")],
+            &large_body(),
+        ),
         "/small" => respond(&req, 200, &[], &vec![b'a'; 64 * 1024]),
         "/large" => respond(&req, 200, &[], &vec![b'a'; 64 * 1024 + 1]),
         "/a100k" => respond(&req, 200, &[], &vec![b'a'; 100 * 1024]),
@@ -305,14 +376,23 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
         p if p.starts_with("/countdown/") => {
             let n: u32 = p["/countdown/".len()..].parse().unwrap_or(0);
             if n > 0 {
-                respond(&req, 302, &[("Location", format!("/countdown/{}", n - 1).as_bytes())], b"");
+                respond(
+                    &req,
+                    302,
+                    &[("Location", format!("/countdown/{}", n - 1).as_bytes())],
+                    b"",
+                );
             } else {
                 respond(&req, 200, &[], b"Zero");
             }
         }
         "/content_length" => {
             let value = arg(&req, "value").unwrap_or_default();
-            raw(&req, format!("HTTP/1.0 200 OK\r\nContent-Length: {value}\r\n\r\nok").into_bytes()).await;
+            raw(
+                &req,
+                format!("HTTP/1.0 200 OK\r\nContent-Length: {value}\r\n\r\nok").into_bytes(),
+            )
+            .await;
         }
         "/head" => respond(&req, 200, &[("Content-Length", b"7")], b""),
         "/options" => respond(&req, 200, &[("Access-Control-Allow-Origin", b"*")], b"ok"),
@@ -327,14 +407,22 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             respond(&req, 200, &[], b"ok");
         }
         "/host_echo" => {
-            let host = req.headers().get("host").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            let host = req
+                .headers()
+                .get("host")
+                .map(|v| v.as_bytes().to_vec())
+                .unwrap_or_default();
             respond(&req, 200, &[], &host);
         }
         "/no_content_length" => raw(&req, b"HTTP/1.0 200 OK\r\n\r\nhello".to_vec()).await,
         "/chunkwithcl" => {
             raw(
                 &req,
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 11\r\n\r\nHello world".to_vec(),
+                [
+                    &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"[..],
+                    b"Content-Length: 11\r\n\r\nHello world",
+                ]
+                .concat(),
             )
             .await
         }
@@ -344,8 +432,16 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             raw(&req, r).await;
         }
         "/204" => {
-            let cl = if arg(&req, "error").is_some() { "5" } else { "0" };
-            raw(&req, format!("HTTP/1.1 204 No content\r\nContent-Length: {cl}\r\n\r\n").into_bytes()).await;
+            let cl = if arg(&req, "error").is_some() {
+                "5"
+            } else {
+                "0"
+            };
+            raw(
+                &req,
+                format!("HTTP/1.1 204 No content\r\nContent-Length: {cl}\r\n\r\n").into_bytes(),
+            )
+            .await;
         }
         "/1xx" => {
             let n: usize = arg(&req, "num").and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -366,7 +462,15 @@ async fn app(req: HttpServerRequest, state: Rc<State>) {
             }
             if method == Method::HEAD {
                 let len = body.len().to_string();
-                respond(&req, 200, &[("Content-Encoding", b"gzip"), ("Content-Length", len.as_bytes())], b"");
+                respond(
+                    &req,
+                    200,
+                    &[
+                        ("Content-Encoding", b"gzip"),
+                        ("Content-Length", len.as_bytes()),
+                    ],
+                    b"",
+                );
             } else {
                 respond(&req, 200, &[("Content-Encoding", b"gzip")], &body);
             }
