@@ -20,6 +20,14 @@ pub struct TimeInfo {
     pub connect: Option<Duration>,
 }
 
+/// The standard reason phrase of `code`, or `Unknown` (Tornado's `httputil.responses`).
+fn canonical_reason(code: u16) -> &'static str {
+    http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|c| c.canonical_reason())
+        .unwrap_or("Unknown")
+}
+
 /// The response to a fetch (`tornado.httpclient.HTTPResponse`).
 ///
 /// When a `streaming_callback` was given, [`body`](Self::body) is empty: the body went to
@@ -45,11 +53,7 @@ impl HttpResponse {
     /// reason is the status's canonical one, and a status outside 2xx sets the error.
     pub fn new(url: impl Into<String>, code: u16, headers: HeaderMap, body: Bytes) -> Self {
         let url = url.into();
-        let reason = http::StatusCode::from_u16(code)
-            .ok()
-            .and_then(|c| c.canonical_reason())
-            .unwrap_or("Unknown")
-            .to_owned();
+        let reason = canonical_reason(code).to_owned();
         HttpResponse::build(
             url.clone(),
             Method::GET,
@@ -77,6 +81,12 @@ impl HttpResponse {
         start_time: SystemTime,
         time_info: TimeInfo,
     ) -> Self {
+        // Tornado: `reason or httputil.responses.get(code, "Unknown")`.
+        let reason = if reason.is_empty() {
+            canonical_reason(code).to_owned()
+        } else {
+            reason
+        };
         let error =
             (!(200..300).contains(&code)).then(|| HttpClientError::status(code, Some(&reason)));
         HttpResponse {
@@ -189,6 +199,24 @@ mod tests {
         let s = format!("{r:?}");
         assert!(s.starts_with("HttpResponse {"));
         assert!(s.contains("code: 200"));
+    }
+
+    #[test]
+    fn empty_reason_is_the_standard_one() {
+        let r = HttpResponse::build(
+            "u".into(),
+            Method::GET,
+            404,
+            String::new(),
+            HeaderMap::new(),
+            Bytes::new(),
+            "u".into(),
+            Duration::ZERO,
+            SystemTime::now(),
+            TimeInfo::default(),
+        );
+        assert_eq!(r.reason(), "Not Found");
+        assert_eq!(r.error().unwrap().to_string(), "HTTP 404: Not Found");
     }
 
     #[test]
