@@ -24,7 +24,8 @@ use crate::delegate::{HttpMessageDelegate, StartLine};
 use crate::gzip::GzipDecompressor;
 use crate::httputil::{HttpInputError, HttpOutputError, RequestStartLine, ResponseStartLine};
 
-/// At most this many informational (1xx) responses before the real one (6.5.9).
+/// At most this many informational (1xx) responses before the real one (6.5.9), unless
+/// [`HttpConnectionParameters::max_1xx_responses`] says otherwise.
 pub const MAX_1XX_RESPONSES: usize = 10;
 
 #[derive(Debug, Default)]
@@ -184,7 +185,8 @@ impl HttpClientConnection {
     }
 
     /// Reads the response into `delegate` (`read_response`). Informational responses
-    /// (100 Continue...) are read and skipped, at most ten of them.
+    /// (100 Continue...) go to the delegate's `informational_received`, at most ten of them
+    /// (`max_1xx_responses`).
     pub async fn read_response<D: HttpMessageDelegate>(&self, delegate: &mut D) -> ResponseOutcome {
         let mut delegate_knows = false;
         let outcome = self.read_inner(delegate, &mut delegate_knows).await;
@@ -236,7 +238,7 @@ impl HttpClientConnection {
                     ))));
                 }
                 num_1xx += 1;
-                if num_1xx > MAX_1XX_RESPONSES {
+                if num_1xx > self.params.max_1xx_responses {
                     return Err(ReadError::Input(HttpInputError::new(
                         "Too many 1xx responses",
                     )));
