@@ -283,6 +283,7 @@ pub(crate) async fn exchange(
     let params = HttpConnectionParameters::new()
         .max_header_size(inner.settings.max_header_size)
         .max_body_size(inner.max_body_size())
+        .max_1xx_responses(inner.settings.max_1xx_responses)
         .decompress(req.decompress_response.unwrap_or(true));
     let mut may_retry = true;
     loop {

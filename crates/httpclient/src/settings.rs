@@ -26,6 +26,7 @@ pub struct ClientSettings {
     pub(crate) max_buffer_size: usize,
     pub(crate) max_header_size: usize,
     pub(crate) max_body_size: Option<u64>,
+    pub(crate) max_1xx_responses: usize,
     pub(crate) resolver: Option<Rc<dyn Resolver>>,
     pub(crate) hostname_mapping: Vec<(String, Option<u16>, String, Option<u16>)>,
     pub(crate) defaults: Option<HttpRequest>,
@@ -41,6 +42,7 @@ impl Default for ClientSettings {
             max_buffer_size: DEFAULT_MAX_BUFFER_SIZE,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_body_size: None,
+            max_1xx_responses: tornado_httpserver::http1::MAX_1XX_RESPONSES,
             resolver: None,
             hostname_mapping: Vec::new(),
             defaults: None,
@@ -80,6 +82,13 @@ impl ClientSettings {
     /// or streamed (`max_body_size`). Default: `max_buffer_size`.
     pub fn max_body_size(mut self, bytes: u64) -> Self {
         self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// How many informational (1xx) responses may come before the real one; more fail the
+    /// fetch as a malformed response (Tornado's `_MAX_1XX_RESPONSES`). Default is 10.
+    pub fn max_1xx_responses(mut self, n: usize) -> Self {
+        self.max_1xx_responses = n;
         self
     }
 

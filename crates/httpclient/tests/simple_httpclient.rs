@@ -828,6 +828,28 @@ fn test_too_many_1xx() {
     });
 }
 
+#[test]
+fn max_1xx_responses_setting() {
+    // Not in Tornado (its limit is a constant): the limit is a setting.
+    gen_test(|| async {
+        let s = TestServer::start();
+        let c = AsyncHttpClient::with_settings(ClientSettings::new().max_1xx_responses(2));
+        assert_eq!(
+            &c.fetch(s.url("/1xx?num=2"), true).await.unwrap().body()[..],
+            b"A"
+        );
+        let _log = ExpectLog::new(GENERAL, "Malformed HTTP message from server: Too many 1xx")
+            .level(log::Level::Info);
+        assert!(
+            c.fetch(s.url("/1xx?num=3"), true)
+                .await
+                .unwrap_err()
+                .is_stream_closed()
+        );
+        c.close();
+    });
+}
+
 // GzipResponseTestCase.
 
 #[test]
