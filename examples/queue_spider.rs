@@ -3,7 +3,8 @@
 //! `task_done`/`join` with a timeout to know when the crawl is over, and a sentinel per
 //! worker to stop them.
 //!
-//! Until the HTTP client exists, the workers "fetch" from a simulated site: each page
+//! `examples/webspider.rs` is the same program over real HTTP (`AsyncHttpClient`); this one
+//! keeps a simulated site, to show the queue alone: each page
 //! takes a random 2-20 ms, links to a few others (and to pages outside the site, which are
 //! not followed), and some pages are dead. It runs offline in well under a second.
 //!

@@ -46,6 +46,21 @@ pub trait HttpMessageDelegate: 'static {
 
     /// The connection closed before the message was complete. Default: nothing.
     fn on_connection_close(&mut self) {}
+
+    /// On a client connection, an informational (1xx) response arrived before the real one
+    /// (`100 Continue`, say); it is awaited before more is read, so a client that sent
+    /// `Expect: 100-continue` can write its body here. An error fails the response as
+    /// [`headers_received`](HttpMessageDelegate::headers_received)'s does. Tornado hands
+    /// these to `headers_received`; a separate method keeps the final response's call
+    /// exactly once. Default: nothing.
+    fn informational_received(
+        &mut self,
+        start_line: &ResponseStartLine,
+        headers: &HeaderMap,
+    ) -> impl Future<Output = Result<(), HttpInputError>> {
+        let _ = (start_line, headers);
+        std::future::ready(Ok(()))
+    }
 }
 
 /// What a server tells its delegate about a connection.

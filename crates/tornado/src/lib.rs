@@ -12,11 +12,13 @@
 //! | [`iostream`] | `tornado-iostream` | `tornado.iostream` |
 //! | [`tcpserver`] | `tornado-tcpserver` | `tornado.tcpserver`, `tornado.tcpclient`, `tornado.netutil` |
 //! | [`httpserver`], [`httputil`] | `tornado-httpserver` | `tornado.httpserver`, `tornado.http1connection`, `tornado.httputil` |
+//! | [`httpclient`] | `tornado-httpclient` | `tornado.httpclient`, `tornado.simple_httpclient` |
 //! | [`web`] | `tornado-web` | `tornado.web`, `tornado.routing` |
 //!
 //! Each crate can also be used alone (`tornado-ioloop` for just the loop, say).
 //!
-//! The feature `tls` (on by default) turns on TLS over rustls in `iostream`, `tcpserver` and `httpserver`.
+//! The feature `tls` (on by default) turns on TLS over rustls in `iostream`, `tcpserver`,
+//! `httpserver` and `httpclient`.
 //!
 //! `gen` is a reserved word since Rust 2024, so the module is written `tornado::r#gen` in
 //! code (`use tornado::r#gen::sleep;`); it is still Tornado's `gen`.
@@ -64,6 +66,7 @@ pub use bytes;
 pub use http;
 pub use tornado_concurrent as concurrent;
 pub use tornado_gen as r#gen;
+pub use tornado_httpclient as httpclient;
 pub use tornado_httpserver as httpserver;
 pub use tornado_httpserver::httputil;
 pub use tornado_ioloop as ioloop;

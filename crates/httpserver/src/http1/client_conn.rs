@@ -9,7 +9,9 @@ use std::pin::pin;
 use std::task::Poll;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING};
+use http::header::{
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap, HeaderName, TRANSFER_ENCODING,
+};
 use http::{Method, StatusCode, Version};
 use tornado_iostream::{IoStream, WriteFuture};
 
@@ -19,9 +21,11 @@ use super::head::{HeadScanner, parse_response_head};
 use super::params::HttpConnectionParameters;
 use super::writer::{LAST_CHUNK, put_chunk, put_request_head};
 use crate::delegate::{HttpMessageDelegate, StartLine};
+use crate::gzip::GzipDecompressor;
 use crate::httputil::{HttpInputError, HttpOutputError, RequestStartLine, ResponseStartLine};
 
-/// At most this many informational (1xx) responses before the real one (6.5.9).
+/// At most this many informational (1xx) responses before the real one (6.5.9), unless
+/// [`HttpConnectionParameters::max_1xx_responses`] says otherwise.
 pub const MAX_1XX_RESPONSES: usize = 10;
 
 #[derive(Debug, Default)]
@@ -32,12 +36,22 @@ struct ClientState {
     write_finished: bool,
 }
 
-/// The client side of an HTTP/1 connection: one request written, one response read.
+/// The client side of an HTTP/1 connection: one request written, one response read (then,
+/// if the response says the connection may stay open, the next request).
+///
+/// With [`HttpConnectionParameters::decompress`] on, a response with `Content-Encoding: gzip`
+/// is decoded on its way to the delegate, as Tornado's client does: the header is renamed
+/// `X-Consumed-Content-Encoding`, pieces are at most `chunk_size` bytes, `max_body_size`
+/// counts decoded bytes, and invalid or truncated gzip fails the response as malformed.
 pub struct HttpClientConnection {
     stream: IoStream,
     params: HttpConnectionParameters,
     state: RefCell<ClientState>,
+    /// Why the last `read_response` failed, until taken.
+    error: RefCell<Option<io::Error>>,
 }
+
+static X_CONSUMED: HeaderName = HeaderName::from_static("x-consumed-content-encoding");
 
 /// How a response was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,12 +73,21 @@ impl HttpClientConnection {
             stream,
             params,
             state: RefCell::new(ClientState::default()),
+            error: RefCell::new(None),
         }
     }
 
     /// The stream.
     pub fn stream(&self) -> &IoStream {
         &self.stream
+    }
+
+    /// Why the last [`read_response`](Self::read_response) gave
+    /// [`ResponseOutcome::Failed`], once: a malformed response is an error of kind
+    /// `InvalidData` carrying an [`HttpInputError`]; an error of the delegate's, kind `Other`
+    /// carrying its `HttpInputError`; anything else is the stream's error.
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.error.borrow_mut().take()
     }
 
     /// Writes a request line and headers, and optionally a first piece of body
@@ -162,24 +185,29 @@ impl HttpClientConnection {
     }
 
     /// Reads the response into `delegate` (`read_response`). Informational responses
-    /// (100 Continue...) are read and skipped, at most ten of them.
+    /// (100 Continue...) go to the delegate's `informational_received`, at most ten of them
+    /// (`max_1xx_responses`).
     pub async fn read_response<D: HttpMessageDelegate>(&self, delegate: &mut D) -> ResponseOutcome {
         let mut delegate_knows = false;
         let outcome = self.read_inner(delegate, &mut delegate_knows).await;
         match outcome {
             Ok(o) => o,
             Err(e) => {
-                match &e {
+                let error = match e {
                     ReadError::Input(e) => {
                         log::info!(target: "general", "Malformed HTTP message from server: {e}");
+                        io::Error::from(e)
                     }
                     ReadError::Delegate(e) => {
                         log::error!(target: "application", "Uncaught exception in HTTP delegate: {e}");
+                        io::Error::other(e)
                     }
                     ReadError::Io(e) => {
                         log::debug!(target: "general", "connection lost while reading a response: {e}");
+                        e
                     }
-                }
+                };
+                *self.error.borrow_mut() = Some(error);
                 // The delegate learns of the failure exactly once, whether or not it had seen
                 // the headers, so that a request never hangs.
                 let _ = delegate_knows;
@@ -201,7 +229,7 @@ impl HttpClientConnection {
             let head = parse_response_head(head).map_err(ReadError::Input)?;
             let code = head.code;
             let reason = String::from_utf8_lossy(&head.reason).into_owned();
-            let headers = head.headers;
+            let mut headers = head.headers;
             if code.is_informational() {
                 if headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING) {
                     return Err(ReadError::Input(HttpInputError::new(format!(
@@ -210,11 +238,20 @@ impl HttpClientConnection {
                     ))));
                 }
                 num_1xx += 1;
-                if num_1xx > MAX_1XX_RESPONSES {
+                if num_1xx > self.params.max_1xx_responses {
                     return Err(ReadError::Input(HttpInputError::new(
                         "Too many 1xx responses",
                     )));
                 }
+                let line = ResponseStartLine {
+                    version: head.version,
+                    code,
+                    reason: reason.into(),
+                };
+                delegate
+                    .informational_received(&line, &headers)
+                    .await
+                    .map_err(ReadError::Delegate)?;
                 continue;
             }
             let keep_alive = head.version == Version::HTTP_11
@@ -241,6 +278,13 @@ impl HttpClientConnection {
                 }
                 length = Some(0);
             }
+            let gzip = self.params.decompress
+                && headers
+                    .get(CONTENT_ENCODING)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+            if gzip && let Some(v) = headers.remove(CONTENT_ENCODING) {
+                headers.append(X_CONSUMED.clone(), v);
+            }
             let start_line = StartLine::Response(ResponseStartLine {
                 version: head.version,
                 code,
@@ -251,11 +295,17 @@ impl HttpClientConnection {
                 .headers_received(start_line, headers)
                 .await
                 .map_err(ReadError::Delegate)?;
+            let (chunk, max) = (self.params.chunk_size, self.params.max_body_size);
             let mut sink = Sink {
                 delegate,
                 failed: None,
+                gzip: gzip.then(|| Gunzip {
+                    decoder: GzipDecompressor::new(),
+                    decoded: 0,
+                    chunk_size: chunk,
+                    max_body_size: max,
+                }),
             };
-            let (chunk, max) = (self.params.chunk_size, self.params.max_body_size);
             let until_close = !skip_body && !chunked && length.is_none();
             if !skip_body {
                 let body = if chunked {
@@ -272,6 +322,11 @@ impl HttpClientConnection {
                     BodyError::Input(e) => ReadError::Input(e),
                     BodyError::Io(e) => ReadError::Io(e),
                 })?;
+            }
+            if let Some(g) = sink.gzip.as_mut() {
+                g.decoder
+                    .flush()
+                    .map_err(|e| ReadError::Input(HttpInputError::new(e.to_string())))?;
             }
             sink.delegate.finish().await;
             return Ok(if keep_alive && !until_close && !self.stream.closed() {
@@ -334,10 +389,22 @@ struct Sink<'a, D> {
     delegate: &'a mut D,
     /// The delegate refused data: its own failure, not the peer's.
     failed: Option<HttpInputError>,
+    /// Decoding a gzip body (`decompress` on and `Content-Encoding: gzip`).
+    gzip: Option<Gunzip>,
 }
 
-impl<D: HttpMessageDelegate> BodySink for Sink<'_, D> {
-    async fn deliver(&mut self, data: Bytes) -> Result<(), HttpInputError> {
+/// The client's gzip decoding (Tornado's `_GzipMessageDelegate` on a client connection).
+struct Gunzip {
+    decoder: GzipDecompressor,
+    /// Decoded bytes so far, checked against `max_body_size` so that a small bomb cannot
+    /// expand past it (6.5.6).
+    decoded: u64,
+    chunk_size: usize,
+    max_body_size: u64,
+}
+
+impl<D: HttpMessageDelegate> Sink<'_, D> {
+    async fn pass(&mut self, data: Bytes) -> Result<(), HttpInputError> {
         match self.delegate.data_received(data).await {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -345,6 +412,39 @@ impl<D: HttpMessageDelegate> BodySink for Sink<'_, D> {
                 Err(e)
             }
         }
+    }
+}
+
+impl<D: HttpMessageDelegate> BodySink for Sink<'_, D> {
+    async fn deliver(&mut self, data: Bytes) -> Result<(), HttpInputError> {
+        if self.gzip.is_none() {
+            return self.pass(data).await;
+        }
+        let mut input = &data[..];
+        while !input.is_empty() {
+            let mut out = Vec::new();
+            let Some(g) = self.gzip.as_mut() else {
+                break;
+            };
+            let used = g
+                .decoder
+                .decompress(input, g.chunk_size, &mut out)
+                .map_err(|e| HttpInputError::new(e.to_string()))?;
+            if used == 0 && out.is_empty() {
+                return Err(HttpInputError::new(
+                    "encountered unconsumed gzip data without making progress",
+                ));
+            }
+            input = &input[used..];
+            if !out.is_empty() {
+                g.decoded += out.len() as u64;
+                if g.decoded > g.max_body_size {
+                    return Err(HttpInputError::new("decompressed body too large"));
+                }
+                self.pass(Bytes::from(out)).await?;
+            }
+        }
+        Ok(())
     }
 }
 

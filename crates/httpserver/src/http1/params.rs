@@ -20,6 +20,7 @@ pub struct HttpConnectionParameters {
     pub(crate) max_body_size: u64,
     pub(crate) body_timeout: Option<Duration>,
     pub(crate) decompress: bool,
+    pub(crate) max_1xx_responses: usize,
 }
 
 impl Default for HttpConnectionParameters {
@@ -32,6 +33,7 @@ impl Default for HttpConnectionParameters {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             body_timeout: None,
             decompress: false,
+            max_1xx_responses: super::MAX_1XX_RESPONSES,
         }
     }
 }
@@ -81,9 +83,19 @@ impl HttpConnectionParameters {
         self
     }
 
-    /// Decode `Content-Encoding: gzip` request bodies (`decompress`). Default is `false`.
+    /// Decode `Content-Encoding: gzip` bodies (`decompress`): request bodies on a server
+    /// connection, response bodies on an [`HttpClientConnection`](super::HttpClientConnection).
+    /// Default is `false`.
     pub fn decompress(mut self, v: bool) -> Self {
         self.decompress = v;
+        self
+    }
+
+    /// How many informational (1xx) responses a client connection reads before the real
+    /// one; one more is a malformed response (Tornado's `_MAX_1XX_RESPONSES`, 6.5.9).
+    /// Default is 10.
+    pub fn max_1xx_responses(mut self, n: usize) -> Self {
+        self.max_1xx_responses = n;
         self
     }
 }
