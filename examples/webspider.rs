@@ -9,23 +9,22 @@
 //! cargo run --example webspider -- --url http://www.tornadoweb.org/en/stable/ --concurrency 10
 //! ```
 //!
-//! By default the example serves a small site of linked HTML pages on `127.0.0.1` and
-//! crawls it, so it runs offline. The pages are served by an `HttpServer::from_fn` callback
-//! for now: the web framework's `StaticFileHandler` does not exist yet (it will take over
-//! once it does).
+//! By default the example writes a small site of linked HTML pages into a temporary
+//! directory, serves it on `127.0.0.1` with `web::StaticFileHandler`, and crawls it, so it
+//! runs offline.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use tornado::r#gen::multi;
-use tornado::http::StatusCode;
-use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::httpclient::{AsyncHttpClient, HttpClientError, urljoin};
-use tornado::httpserver::{HttpServer, HttpServerConnectionDelegate, HttpServerRequest};
+use tornado::httpserver::HttpServer;
 use tornado::ioloop::IoLoop;
 use tornado::queues::Queue;
+use tornado::web::{Application, StaticFileHandler};
 
 #[path = "args.rs"]
 mod args;
@@ -83,39 +82,43 @@ const SITE: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn page(req: &HttpServerRequest) -> (StatusCode, String) {
-    let path = req.path();
-    let Some((_, links)) = SITE.iter().find(|(p, _)| *p == path) else {
-        return (
-            StatusCode::NOT_FOUND,
-            "<html><body>Not Found</body></html>".to_owned(),
-        );
-    };
+/// The HTML of the page at `path`.
+fn page(path: &str, links: &[&str]) -> String {
     let mut html = format!("<html><head><title>{path}</title></head><body><h1>{path}</h1><ul>\n");
-    for link in *links {
+    for link in links {
         html.push_str(&format!(
             "<li><a class=\"x\" HREF=\"{link}\">{link}</a></li>\n"
         ));
     }
     html.push_str("</ul></body></html>\n");
-    (StatusCode::OK, html)
+    html
 }
 
-/// Serves the demo site on `port` (0: any free port) and returns its base URL.
-fn serve_site(
-    port: u16,
-) -> std::io::Result<(HttpServer<impl HttpServerConnectionDelegate>, String)> {
-    let server = HttpServer::from_fn(|req: HttpServerRequest| async move {
-        let (status, html) = page(&req);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=UTF-8"),
-        );
-        let _ = req.respond(status, headers, html.as_bytes());
-    });
-    let addr = server.listen(port, Some("127.0.0.1"))?[0];
-    Ok((server, format!("http://{addr}/")))
+/// Writes the demo site under a temporary directory (a directory's page is its
+/// `index.html`) and serves it on `port` (0: any free port) with `StaticFileHandler`.
+/// Returns the server, the directory and the base URL.
+fn serve_site(port: u16) -> std::io::Result<(HttpServer<Application>, PathBuf, String)> {
+    let root = std::env::temp_dir().join(format!("tornado-rs-webspider-{}", std::process::id()));
+    for (path, links) in SITE {
+        let mut file = root.join(path.trim_start_matches('/'));
+        if path.ends_with('/') {
+            file.push("index.html");
+        }
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&file, page(path, links))?;
+    }
+    let served = root.clone();
+    let app = Application::builder()
+        .route("/(.*)", move || {
+            StaticFileHandler::new(served.clone()).default_filename("index.html")
+        })
+        .build()
+        .map_err(std::io::Error::other)?;
+    let server = app.listen_with(port, Some("127.0.0.1"), Default::default())?;
+    let addr = server.local_addrs()[0];
+    Ok((server, root, format!("http://{addr}/")))
 }
 
 /// The `href` of every `<a>` tag (Tornado's demo uses `HTMLParser`; a scan for the
@@ -268,17 +271,18 @@ fn main() {
     io_loop
         .run_sync(
             move || async move {
-                let (server, base_url) = match url {
+                let (site, base_url) = match url {
                     Some(u) => (None, u),
                     None => {
-                        let (server, base) = serve_site(port).expect("serving the demo site");
+                        let (server, root, base) = serve_site(port).expect("serving the demo site");
                         println!("serving the demo site at {base}");
-                        (Some(server), base)
+                        (Some((server, root)), base)
                     }
                 };
                 main_async(base_url, concurrency).await;
-                if let Some(s) = server {
-                    s.stop();
+                if let Some((server, root)) = site {
+                    server.stop();
+                    let _ = std::fs::remove_dir_all(root);
                 }
             },
             Some(Duration::from_secs(310)),

@@ -1003,6 +1003,9 @@ fn iteration_time_is_known_only_while_a_loop_runs() {
         .run_sync(|| async { tornado_ioloop::iteration_time() }, None)
         .unwrap();
     assert_eq!(inside, Some(io_loop.iteration_time()));
-    assert!(tornado_ioloop::iteration_time().is_none(), "cleared when the loop stops");
+    assert!(
+        tornado_ioloop::iteration_time().is_none(),
+        "cleared when the loop stops"
+    );
     io_loop.close().unwrap();
 }
