@@ -327,7 +327,14 @@ pub fn content_version(path: &Path) -> Option<String> {
 /// dropped first past [`MAX_CACHED_VERSIONS`].
 #[derive(Debug, Default)]
 pub(crate) struct VersionCache {
-    inner: Mutex<(HashMap<PathBuf, Option<String>>, VecDeque<PathBuf>)>,
+    inner: Mutex<Versions>,
+}
+
+/// The hashes by path, and the paths in the order they were added.
+#[derive(Debug, Default)]
+struct Versions {
+    hashes: HashMap<PathBuf, Option<String>>,
+    order: VecDeque<PathBuf>,
 }
 
 impl VersionCache {
@@ -336,20 +343,20 @@ impl VersionCache {
             return content_version(path);
         }
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = guard.0.get(path) {
+        if let Some(v) = guard.hashes.get(path) {
             return v.clone();
         }
         let v = content_version(path);
-        while guard.0.len() >= MAX_CACHED_VERSIONS {
-            match guard.1.pop_front() {
+        while guard.hashes.len() >= MAX_CACHED_VERSIONS {
+            match guard.order.pop_front() {
                 Some(old) => {
-                    guard.0.remove(&old);
+                    guard.hashes.remove(&old);
                 }
                 None => break,
             }
         }
-        guard.0.insert(path.to_owned(), v.clone());
-        guard.1.push_back(path.to_owned());
+        guard.hashes.insert(path.to_owned(), v.clone());
+        guard.order.push_back(path.to_owned());
         v
     }
 }
