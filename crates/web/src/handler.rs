@@ -853,10 +853,9 @@ impl Handler {
         let digest = sha1::Sha1::digest(&self.s.buffer);
         let mut out = [b'"'; 42];
         for (i, b) in digest.iter().enumerate() {
-            out[1 + 2 * i] = HEX[usize::from(b >> 4)];
-            out[2 + 2 * i] = HEX[usize::from(b & 15)];
+            out[1 + 2 * i..3 + 2 * i].copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
-        HeaderValue::from_bytes(&out).unwrap_or(HeaderValue::from_static("\"\""))
+        etag_value(&out)
     }
 
     /// Whether the request's `If-None-Match` names `etag` (`check_etag_header`): `*`, or
@@ -1161,6 +1160,37 @@ impl fmt::Debug for Handler {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Each byte's two lowercase hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut out = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        out[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    out
+};
+
+thread_local! {
+    /// Storage the ETags of this thread are cut from: one allocation serves about a
+    /// hundred responses (each value keeps its piece alive until dropped).
+    static ETAG_ARENA: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// `tag` (quoted hex, as [`Handler::default_etag`] makes it) as a header value, without an
+/// allocation of its own.
+fn etag_value(tag: &[u8; 42]) -> HeaderValue {
+    let bytes = ETAG_ARENA.with(|arena| {
+        let mut arena = arena.borrow_mut();
+        if arena.capacity() - arena.len() < tag.len() {
+            *arena = BytesMut::with_capacity(4096);
+        }
+        arena.extend_from_slice(tag);
+        arena.split().freeze()
+    });
+    HeaderValue::from_maybe_shared(bytes).unwrap_or(HeaderValue::from_static("\"\""))
+}
 
 fn should_not_send_content(status: u16) -> bool {
     status == 204 || status == 304 || (100..200).contains(&status)

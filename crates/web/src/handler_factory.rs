@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use http::{HeaderValue, Method};
@@ -17,15 +18,16 @@ pub(crate) trait MakeHandler: Send + Sync + 'static {
     /// Whether the handler wants its body streamed (`@stream_request_body`).
     fn stream_request_body(&self) -> bool;
 
-    /// Runs a new handler over `h` to the end of the request.
-    fn run(&self, h: Handler) -> Pin<Box<dyn Future<Output = ()>>>;
+    /// Runs a new handler over `h` to the end of the request (the factory is moved into the
+    /// future, so that running a request costs no reference count of its own).
+    fn run(self: Arc<Self>, h: Handler) -> Pin<Box<dyn Future<Output = ()>>>;
 }
 
 /// A factory closure as a [`MakeHandler`].
 pub(crate) struct Factory<F> {
     make: F,
     /// Verbs whose default (405) method ran: what a later `Allow` header leaves out.
-    unimplemented: std::sync::Arc<AtomicU8>,
+    unimplemented: AtomicU8,
 }
 
 impl<F> Factory<F> {
@@ -46,9 +48,9 @@ where
         H::STREAM_REQUEST_BODY
     }
 
-    fn run(&self, h: Handler) -> Pin<Box<dyn Future<Output = ()>>> {
+    fn run(self: Arc<Self>, h: Handler) -> Pin<Box<dyn Future<Output = ()>>> {
         let handler = (self.make)();
-        Box::pin(execute(handler, h, self.unimplemented.clone()))
+        Box::pin(async move { execute(handler, h, &self.unimplemented).await })
     }
 }
 
@@ -60,11 +62,7 @@ fn verb_bit(method: &Method) -> Option<u8> {
         .map(|i| 1 << i)
 }
 
-async fn execute<H: RequestHandler>(
-    mut handler: H,
-    mut h: Handler,
-    unimplemented: std::sync::Arc<AtomicU8>,
-) {
+async fn execute<H: RequestHandler>(mut handler: H, mut h: Handler, unimplemented: &AtomicU8) {
     h.s.etag = H::compute_etag;
     handler.set_default_headers(&mut h);
     match run_methods(&mut handler, &mut h).await {
@@ -86,7 +84,7 @@ async fn execute<H: RequestHandler>(
                     unimplemented.fetch_or(bit, Ordering::Relaxed);
                 }
             }
-            handle_request_exception(&mut handler, &mut h, e, &unimplemented).await;
+            handle_request_exception(&mut handler, &mut h, e, unimplemented).await;
         }
     }
     if h.finished() {
