@@ -1092,6 +1092,10 @@ impl Handler {
 
     /// Decodes the route's captures (`decode_argument`): UTF-8, or a 400.
     pub(crate) fn decode_path_args(&mut self) -> Result {
+        if self.s.raw_args.positional.is_empty() && self.s.raw_args.named.is_empty() {
+            // Most routes capture nothing.
+            return Ok(());
+        }
         let raw = std::mem::take(&mut self.s.raw_args);
         for arg in raw.positional {
             self.s.path_args.push(decode_path_arg(arg, "url")?);
