@@ -4,11 +4,15 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tornado_httpserver::http1::parse_int;
+use tornado_httpserver::httputil::ResponseStartLine;
+use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
 use tornado_ioloop::IoLoop;
 use tornado_iostream::IoStream;
 
@@ -194,4 +198,70 @@ pub(crate) async fn raw_rejected(
     let r = read_response(&stream, false).await;
     stream.close(None);
     r
+}
+
+// The application of httpserver_test.py's raw, keep-alive and idle tests.
+
+/// The application the tests talk to.
+pub(crate) async fn app(req: HttpServerRequest) {
+    let mut h = HeaderMap::new();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let known = [Method::GET, Method::POST, Method::HEAD, Method::PUT];
+    if !known.contains(req.method()) {
+        let _ = req.respond(StatusCode::METHOD_NOT_ALLOWED, h, b"");
+        return;
+    }
+    match req.path() {
+        "/echo" => {
+            let body = req.body().clone();
+            let _ = req.respond(StatusCode::OK, h, &body);
+        }
+        "/ip" => {
+            let body = format!("{} {}", req.remote_ip(), req.protocol());
+            let _ = req.respond(StatusCode::OK, h, body.as_bytes());
+        }
+        "/large" => {
+            let _ = req.respond(StatusCode::OK, h, &vec![b'A'; 512 * 1024]);
+        }
+        "/chunked" => {
+            let c = req.connection();
+            if req.method() == Method::HEAD {
+                // No body for HEAD (the web layer takes care of that; here the app does).
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, None);
+            } else {
+                let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"qwer"));
+                let _ = c.write(b"ty").await;
+            }
+            let _ = c.finish();
+        }
+        "/finish_on_close" => {
+            let c = req.connection().clone();
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"x"));
+            let _ = c.write(b"").await;
+            let c2 = c.clone();
+            c.set_close_callback(move || {
+                let _ = c2.finish();
+            });
+        }
+        "/bad_length" => {
+            h.insert("content-length", HeaderValue::from_static("42"));
+            let c = req.connection();
+            let _ = c.write_headers(&ResponseStartLine::new(StatusCode::OK), h, Some(b"short"));
+            let _ = c.finish();
+        }
+        _ => {
+            let _ = req.respond(StatusCode::OK, h, b"Hello world");
+        }
+    }
+}
+
+/// Starts the test application with `settings` on the current loop.
+pub(crate) fn start(settings: HttpServerSettings) -> (Rc<dyn std::any::Any>, SocketAddr) {
+    let server = HttpServer::from_fn_with(app, settings);
+    let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
+    (Rc::new(server), addr)
+}
+
+pub(crate) fn start_default() -> (Rc<dyn std::any::Any>, SocketAddr) {
+    start(HttpServerSettings::new())
 }
