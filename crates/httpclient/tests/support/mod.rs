@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
-use tornado_httpclient::{AsyncHttpClient, ClientSettings, HttpRequest};
+use tornado_httpclient::{AsyncHttpClient, ClientSettings, HttpRequest, HttpResponse};
 use tornado_httpserver::httputil::ResponseStartLine;
 use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
 use tornado_ioloop::IoLoop;
@@ -522,4 +522,38 @@ pub(crate) fn raw_server(reply: &'static [u8]) -> (u16, tornado_tcpserver::Accep
 /// A `GET` of `url` with `f` applied to the request.
 pub(crate) fn get(url: impl Into<String>) -> HttpRequest {
     HttpRequest::new(url)
+}
+
+/// Tornado's `self.fetch`: `raise_error=False`, so only transport errors are errors.
+pub(crate) async fn fetch(c: &AsyncHttpClient, req: HttpRequest) -> HttpResponse {
+    c.fetch(req, false).await.expect("no transport error")
+}
+
+pub(crate) fn with_server<Fut: std::future::Future<Output = ()> + 'static>(
+    f: impl FnOnce(Rc<TestServer>, AsyncHttpClient) -> Fut + 'static,
+) {
+    gen_test(|| async move {
+        let s = Rc::new(TestServer::start());
+        let c = client();
+        f(s.clone(), c.clone()).await;
+        c.close();
+        s.stop();
+    });
+}
+
+/// `async_body_producer`: waits for each write, and yields between them.
+pub(crate) fn async_body_producer(req: HttpRequest) -> HttpRequest {
+    req.body_producer(|w| async move {
+        w.write(b"1234").await?;
+        tornado_gen::moment().await;
+        w.write(b"5678").await?;
+        Ok(())
+    })
+}
+
+pub(crate) async fn echo_post(s: &TestServer, c: &AsyncHttpClient, req: HttpRequest) {
+    let r = fetch(c, req).await;
+    r.rethrow().unwrap();
+    assert_eq!(&r.body()[..], b"12345678");
+    let _ = s;
 }
