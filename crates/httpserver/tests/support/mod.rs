@@ -3,15 +3,19 @@
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
 use std::future::Future;
+use std::hint::black_box;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tornado_httpserver::http1::parse_int;
-use tornado_httpserver::httputil::ResponseStartLine;
+use tornado_httpserver::httputil::{
+    Arguments, Files, HttpInputError, ParseMultipartConfig, ResponseStartLine,
+    parse_multipart_form_data,
+};
 use tornado_httpserver::{HttpServer, HttpServerRequest, HttpServerSettings};
 use tornado_ioloop::IoLoop;
 use tornado_iostream::IoStream;
@@ -264,4 +268,87 @@ pub(crate) fn start(settings: HttpServerSettings) -> (Rc<dyn std::any::Any>, Soc
 
 pub(crate) fn start_default() -> (Rc<dyn std::any::Any>, SocketAddr) {
     start(HttpServerSettings::new())
+}
+
+// Helpers of the pure-function tests (httputil).
+
+/// Each timing lasts at least this long, so that clock resolution and one-off stalls are
+/// small next to it.
+pub(crate) const MIN_MEASUREMENT: Duration = Duration::from_millis(20);
+
+/// Runs `f(n)` `iterations` times and returns the time per call.
+fn time_calls(f: &dyn Fn(usize), n: usize, iterations: u32) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f(black_box(n));
+    }
+    start.elapsed() / iterations
+}
+
+/// Doubles the iteration count until a measurement lasts [`MIN_MEASUREMENT`].
+fn calibrate(f: &dyn Fn(usize), n: usize) -> (u32, Duration) {
+    let mut iterations = 1;
+    loop {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            f(black_box(n));
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= MIN_MEASUREMENT || iterations >= 1 << 20 {
+            return (iterations, elapsed / iterations);
+        }
+        iterations *= 2;
+    }
+}
+
+/// Fails if `f(n2)` takes more than `max_ratio` times as long as `f(n1)` (Tornado's
+/// `assert_linear_scaling`). This catches a change of complexity class, not constant factors:
+/// with `n2 = 10 * n1`, linear code measures about 10 and quadratic code about 100.
+///
+/// The machine running the tests is busy (other tests run in parallel on two cores), so, as
+/// in Tornado: each size is timed three times, alternately, and the *minimum* is kept
+/// (interference only ever makes a run slower); the whole measurement is retried three times
+/// before failing.
+pub(crate) fn assert_linear_scaling(
+    f: impl Fn(usize),
+    n1: usize,
+    n2: usize,
+    max_ratio: f64,
+    msg: &str,
+) {
+    let mut ratio = 0.0;
+    for _attempt in 0..3 {
+        let (iterations1, mut t1) = calibrate(&f, n1);
+        let (iterations2, mut t2) = calibrate(&f, n2);
+        for _round in 0..2 {
+            t1 = t1.min(time_calls(&f, n1, iterations1));
+            t2 = t2.min(time_calls(&f, n2, iterations2));
+        }
+        ratio = t2.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+        if ratio <= max_ratio {
+            return;
+        }
+    }
+    panic!("{msg}: n={n1} to n={n2} took {ratio:.1} times as long (limit {max_ratio})");
+}
+
+/// `parse_multipart_form_data` with Tornado's default limits, into fresh maps.
+pub(crate) fn parse_multipart(
+    boundary: &[u8],
+    data: &[u8],
+) -> (Result<(), HttpInputError>, Arguments, Files) {
+    let (mut arguments, mut files) = (Arguments::new(), Files::new());
+    let result = parse_multipart_form_data(
+        boundary,
+        &Bytes::copy_from_slice(data),
+        &mut arguments,
+        &mut files,
+        &ParseMultipartConfig::default(),
+    );
+    (result, arguments, files)
+}
+
+/// Tornado's tests write bodies with LF line ends and turn them into CRLF.
+pub(crate) fn crlf(text: &str) -> Vec<u8> {
+    text.replace('\n', "\r\n").into_bytes()
 }
