@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 use regex::Regex;
 
 use crate::handler_factory::MakeHandler;
@@ -59,14 +59,6 @@ enum ReversePiece {
     Text(String),
     Arg,
 }
-
-/// Characters Python's `urllib.parse.quote` leaves alone: letters, digits, `_.-~` and `/`.
-const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'-')
-    .remove(b'~')
-    .remove(b'/');
 
 impl PathMatches {
     /// Compiles `pattern` (`$` is appended unless it ends with one).
@@ -146,7 +138,7 @@ impl PathMatches {
                 ReversePiece::Text(t) => out.push_str(t),
                 ReversePiece::Arg => {
                     let a = args.next().copied().unwrap_or_default();
-                    out.extend(utf8_percent_encode(a, QUOTE));
+                    out.push_str(&crate::escape::url_escape_with(a, false));
                 }
             }
         }
