@@ -6,6 +6,7 @@ mod callback;
 mod context;
 mod delegate;
 mod gzip;
+mod header_lookup;
 mod header_pool;
 mod header_values;
 pub mod http1;
@@ -21,9 +22,10 @@ pub use delegate::{
     HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
 };
 pub use gzip::{GzipDecompressor, GzipError};
+pub use header_lookup::{FindHeaders, find_header, find_headers};
 pub use header_pool::{header_map, recycle_header_map};
 pub use header_values::{content_length, http_date};
-pub use http1::{HeaderLines, HttpConnection, HttpConnectionParameters};
+pub use http1::{FixedLines, HeaderBlock, HeaderLines, HttpConnection, HttpConnectionParameters};
 pub use request::HttpServerRequest;
 pub use server::HttpServer;
 pub use settings::{DEFAULT_IDLE_CONNECTION_TIMEOUT, HttpServerSettings};

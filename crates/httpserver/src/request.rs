@@ -71,7 +71,8 @@ impl HttpServerRequest {
         &mut self,
         config: &crate::httputil::ParseBodyConfig,
     ) -> Result<(), crate::httputil::HttpInputError> {
-        let Some(content_type) = self.headers.get(http::header::CONTENT_TYPE) else {
+        let Some(content_type) = crate::find_header(&self.headers, &http::header::CONTENT_TYPE)
+        else {
             return Ok(());
         };
         let content_type = content_type.to_str().unwrap_or("");

@@ -45,7 +45,7 @@ mod xsrf;
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
 pub use cookies::{CookieOptions, InvalidCookie};
 pub use error::{Error, Finish, HttpError, Result};
-pub use handler::{Handler, InvalidHeader};
+pub use handler::{ETag, Handler, InvalidHeader};
 pub use handlers::{ErrorHandler, FallbackHandler, RedirectHandler};
 pub use header_value::{IntoHeaderName, IntoHeaderValue};
 pub use request_handler::{DEFAULT_SUPPORTED_METHODS, RequestHandler};

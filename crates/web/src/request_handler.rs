@@ -118,8 +118,9 @@ pub trait RequestHandler: 'static {
     }
 
     /// The ETag of the response body (`compute_etag`): by default a SHA-1 of what was
-    /// written; `None` for no ETag. A plain function of the handler's output.
-    fn compute_etag(h: &Handler) -> Option<http::HeaderValue> {
+    /// written; `None` for no ETag. A plain function of the handler's output; any
+    /// `HeaderValue` converts with `.into()`.
+    fn compute_etag(h: &Handler) -> Option<crate::ETag> {
         Some(h.default_etag())
     }
 

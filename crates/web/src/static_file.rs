@@ -8,7 +8,6 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE};
 use sha2::Digest;
 use tornado_httpserver::httputil::{get_content_range, parse_http_date, parse_request_range};
@@ -200,7 +199,7 @@ impl StaticFileHandler {
 
 impl RequestHandler for StaticFileHandler {
     /// The ETag is the file's version hash, set with the other headers.
-    fn compute_etag(_h: &Handler) -> Option<HeaderValue> {
+    fn compute_etag(_h: &Handler) -> Option<crate::ETag> {
         None
     }
 

@@ -14,7 +14,7 @@ use http::{Method, StatusCode, Version};
 use tornado_iostream::{IoStream, WriteFuture};
 
 use super::framing::parse_int;
-use super::header_lines::HeaderLines;
+use super::header_lines::{FixedLines, HeaderLines};
 use super::params::HttpConnectionParameters;
 use super::writer::{FramingHeaders, LAST_CHUNK, put_chunk, put_response_head};
 use crate::context::RequestContext;
@@ -123,11 +123,11 @@ impl HttpConnection {
     pub fn write_headers_with(
         &self,
         start_line: &ResponseStartLine,
-        fixed: &HeaderLines,
+        fixed: &impl FixedLines,
         headers: HeaderMap,
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
-        let result = self.write_head(start_line, fixed.as_bytes(), &headers, chunk, None);
+        let result = self.write_head(start_line, fixed.lines(), &headers, chunk, None);
         crate::recycle_header_map(headers);
         result
     }
@@ -151,7 +151,7 @@ impl HttpConnection {
     pub fn write_response_with(
         &self,
         start_line: &ResponseStartLine,
-        fixed: &HeaderLines,
+        fixed: &impl FixedLines,
         headers: HeaderMap,
         body: &[u8],
     ) -> io::Result<()> {
@@ -159,7 +159,7 @@ impl HttpConnection {
         let chunk = (!head_request).then_some(body);
         let result = self.write_head(
             start_line,
-            fixed.as_bytes(),
+            fixed.lines(),
             &headers,
             chunk,
             Some(body.len() as u64),
@@ -174,7 +174,7 @@ impl HttpConnection {
     pub fn write_response_list(
         &self,
         start_line: &ResponseStartLine,
-        fixed: &HeaderLines,
+        fixed: &impl FixedLines,
         headers: &[(HeaderName, HeaderValue)],
         body: &[u8],
     ) -> io::Result<()> {
@@ -183,7 +183,7 @@ impl HttpConnection {
         let pairs = headers.iter().map(|(n, v)| (n, v));
         self.write_head(
             start_line,
-            fixed.as_bytes(),
+            fixed.lines(),
             pairs,
             chunk,
             Some(body.len() as u64),
@@ -195,12 +195,12 @@ impl HttpConnection {
     pub fn write_headers_list(
         &self,
         start_line: &ResponseStartLine,
-        fixed: &HeaderLines,
+        fixed: &impl FixedLines,
         headers: &[(HeaderName, HeaderValue)],
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
         let pairs = headers.iter().map(|(n, v)| (n, v));
-        self.write_head(start_line, fixed.as_bytes(), pairs, chunk, None)
+        self.write_head(start_line, fixed.lines(), pairs, chunk, None)
     }
 
     /// Writes the head (and `chunk`). `whole_length`: the body is complete and this long,

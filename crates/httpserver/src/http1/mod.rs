@@ -18,7 +18,7 @@ mod writer;
 pub use client_conn::{HttpClientConnection, MAX_1XX_RESPONSES, ResponseOutcome};
 pub use connection::HttpConnection;
 pub use framing::{content_length, is_transfer_encoding_chunked, parse_hex_int, parse_int};
-pub use header_lines::HeaderLines;
+pub use header_lines::{FixedLines, HeaderBlock, HeaderLines};
 pub use params::{
     DEFAULT_CHUNK_SIZE, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, HttpConnectionParameters,
 };

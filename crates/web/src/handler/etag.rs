@@ -1,30 +1,85 @@
 //! ETags: Tornado's default (`compute_etag`, a SHA-1 of the output) and the comparison with
 //! `If-None-Match` (`check_etag_header`).
 
-use bytes::BytesMut;
 use http::HeaderValue;
 use http::header::IF_NONE_MATCH;
 
 use super::Handler;
 
-impl Handler {
-    /// Tornado's `compute_etag`: `"<SHA-1 of the output, hex>"`.
-    pub fn default_etag(&self) -> HeaderValue {
+/// An entity tag, what [`compute_etag`](crate::RequestHandler::compute_etag) returns:
+/// Tornado's default (the quoted hex SHA-1 of the output, kept as bytes: it is written into
+/// the response head without becoming a `HeaderValue`) or any header value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ETag(Repr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Repr {
+    Sha1([u8; 42]),
+    Value(HeaderValue),
+}
+
+impl ETag {
+    /// `"<SHA-1 of data, hex>"`, as Tornado's `compute_etag` makes it.
+    pub fn sha1_of(data: &[u8]) -> Self {
         use sha1::Digest;
-        let digest = sha1::Sha1::digest(&self.s.buffer);
+        let digest = sha1::Sha1::digest(data);
         let mut out = [b'"'; 42];
         for (i, b) in digest.iter().enumerate() {
             out[1 + 2 * i..3 + 2 * i].copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
-        etag_value(&out)
+        ETag(Repr::Sha1(out))
+    }
+
+    /// The tag as it is written (with its quotes, and `W/` if weak).
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Sha1(tag) => tag,
+            Repr::Value(value) => value.as_bytes(),
+        }
+    }
+
+    /// The tag as a header value.
+    pub fn to_header_value(&self) -> HeaderValue {
+        match &self.0 {
+            // Quotes and hex digits: always a valid value.
+            Repr::Sha1(tag) => {
+                HeaderValue::from_bytes(tag).unwrap_or(HeaderValue::from_static("\"\""))
+            }
+            Repr::Value(value) => value.clone(),
+        }
+    }
+}
+
+impl From<HeaderValue> for ETag {
+    fn from(value: HeaderValue) -> Self {
+        ETag(Repr::Value(value))
+    }
+}
+
+impl AsRef<[u8]> for ETag {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for ETag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ETag({})", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl Handler {
+    /// Tornado's `compute_etag`: `"<SHA-1 of the output, hex>"`.
+    pub fn default_etag(&self) -> ETag {
+        ETag::sha1_of(&self.s.buffer)
     }
 
     /// Whether the request's `If-None-Match` names `etag` (`check_etag_header`): `*`, or
-    /// the same tag, weakly compared.
-    pub fn check_etag(&self, etag: &HeaderValue) -> bool {
-        let ours = strip_weak(etag.as_bytes());
+    /// a listed tag equal to it by the weak comparison.
+    pub fn check_etag(&self, etag: impl AsRef<[u8]>) -> bool {
+        let ours = strip_weak(etag.as_ref());
         let mut listed = false;
-        for value in self.s.request.headers().get_all(IF_NONE_MATCH) {
+        for value in tornado_httpserver::find_headers(self.s.request.headers(), &IF_NONE_MATCH) {
             for tag in etags(value.as_bytes()) {
                 if !listed && tag == b"*" {
                     return true;
@@ -41,7 +96,6 @@ impl Handler {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Each byte's two lowercase hex digits.
 static HEX_PAIRS: [[u8; 2]; 256] = {
     let mut out = [[0u8; 2]; 256];
     let mut i = 0;
@@ -51,26 +105,6 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     }
     out
 };
-
-thread_local! {
-    /// Storage the ETags of this thread are cut from: one allocation serves about a
-    /// hundred responses (each value keeps its piece alive until dropped).
-    static ETAG_ARENA: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
-}
-
-/// `tag` (quoted hex, as [`Handler::default_etag`] makes it) as a header value, without an
-/// allocation of its own.
-fn etag_value(tag: &[u8; 42]) -> HeaderValue {
-    let bytes = ETAG_ARENA.with(|arena| {
-        let mut arena = arena.borrow_mut();
-        if arena.capacity() - arena.len() < tag.len() {
-            *arena = BytesMut::with_capacity(4096);
-        }
-        arena.extend_from_slice(tag);
-        arena.split().freeze()
-    });
-    HeaderValue::from_maybe_shared(bytes).unwrap_or(HeaderValue::from_static("\"\""))
-}
 
 fn strip_weak(tag: &[u8]) -> &[u8] {
     tag.strip_prefix(b"W/").unwrap_or(tag)

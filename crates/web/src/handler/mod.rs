@@ -12,11 +12,13 @@ use http::header::{
 };
 use http::{Method, StatusCode};
 use tornado_httpserver::httputil::ResponseStartLine;
-use tornado_httpserver::{HeaderLines, HttpServerRequest, recycle_header_map};
+use tornado_httpserver::{HeaderBlock, HeaderLines, HttpServerRequest, recycle_header_map};
 
 mod arguments;
 mod cookies;
 mod etag;
+
+pub use etag::ETag;
 mod templates;
 
 use crate::application::AppShared;
@@ -66,7 +68,7 @@ pub(crate) struct HandlerState {
     /// The route's captures, decoded into `path_args`/`path_kwargs` before `prepare`.
     pub(crate) raw_args: crate::routing::PathArgs,
     current_user: Option<Option<String>>,
-    pub(crate) etag: fn(&Handler) -> Option<HeaderValue>,
+    pub(crate) etag: fn(&Handler) -> Option<ETag>,
     pub(crate) body: Option<BodyReceiver>,
     closed: Option<tornado_concurrent::Future<()>>,
     /// The `Allow` header a 405 gets, when the framework answers one.
@@ -516,17 +518,17 @@ impl Handler {
             conn.finish()?;
             return Ok(());
         }
+        let mut etag = None;
         if self.s.status == 200
             && matches!(*self.s.request.method(), Method::GET | Method::HEAD)
             && !self.s.headers.contains(&ETAG)
         {
-            if let Some(value) = (self.s.etag)(self) {
-                let matched = self.check_etag(&value);
-                self.s.headers.insert(ETAG, value);
-                if matched {
+            if let Some(tag) = (self.s.etag)(self) {
+                if self.check_etag(&tag) {
                     self.s.buffer.clear();
                     self.set_status(304);
                 }
+                etag = Some(tag);
             }
         }
         if should_not_send_content(self.s.status) {
@@ -556,12 +558,34 @@ impl Handler {
                 self.s.buffer.extend_from_slice(&out);
             }
         }
-        conn.write_response_list(
-            &self.start_line(),
-            self.default_lines(),
-            self.s.headers.as_slice(),
-            &self.s.buffer,
-        )?;
+        match etag {
+            None => conn.write_response_list(
+                &self.start_line(),
+                self.default_lines(),
+                self.s.headers.as_slice(),
+                &self.s.buffer,
+            )?,
+            Some(tag) => {
+                // The tag joins the default lines in the thread's block (taken, not
+                // borrowed, in case writing runs code that writes another response).
+                let mut block = ETAG_BLOCK.with(std::cell::Cell::take);
+                block.clear();
+                block.push_lines(self.default_lines());
+                let written = block
+                    .push(&ETAG, tag.as_bytes())
+                    .map_err(io::Error::from)
+                    .and_then(|()| {
+                        conn.write_response_list(
+                            &self.start_line(),
+                            &block,
+                            self.s.headers.as_slice(),
+                            &self.s.buffer,
+                        )
+                    });
+                ETAG_BLOCK.with(|b| b.set(block));
+                written?;
+            }
+        }
         self.s.buffer.clear();
         Ok(())
     }
@@ -646,6 +670,11 @@ impl Drop for HandlerState {
         recycle_header_map(std::mem::take(self.request.headers_mut()));
         recycle_output_buffer(std::mem::take(&mut self.buffer));
     }
+}
+
+thread_local! {
+    /// The lines a response with a computed ETag is written with (see `finish_response`).
+    static ETAG_BLOCK: std::cell::Cell<HeaderBlock> = std::cell::Cell::new(HeaderBlock::new());
 }
 
 /// Output buffers kept for reuse on this thread: most responses are small, and a buffer
