@@ -435,9 +435,7 @@ impl fmt::Debug for WebMessage {
 }
 
 fn handler_for(app: &Application, request: HttpServerRequest, args: PathArgs) -> Handler {
-    let mut h = Handler::new(request, app.shared.clone());
-    h.s.raw_args = args;
-    h
+    Handler::new(request, app.shared.clone(), args)
 }
 
 impl HttpMessageDelegate for WebMessage {

@@ -140,7 +140,7 @@ mod tests {
         let html = HeaderValue::from_static("text/html; charset=UTF-8");
         let body = vec![b'a'; 2000];
         let mut t = GzipTransform::new(&request("gzip, deflate"));
-        let mut headers = ResponseHeaders::new();
+        let mut headers = ResponseHeaders::default();
         let out = t.first_chunk(&mut headers, Some(&html), body.clone(), true);
         assert_eq!(headers.get(&CONTENT_ENCODING).unwrap(), "gzip");
         assert_eq!(headers.get(&VARY).unwrap(), "Accept-Encoding");
@@ -152,7 +152,7 @@ mod tests {
             ("deflate", "text/html", 2000),
         ] {
             let mut t = GzipTransform::new(&request(accept));
-            let mut headers = ResponseHeaders::new();
+            let mut headers = ResponseHeaders::default();
             headers.insert(VARY, HeaderValue::from_static("Cookie"));
             let ct = HeaderValue::from_static(ctype);
             let out = t.first_chunk(&mut headers, Some(&ct), vec![b'a'; len], true);
@@ -166,7 +166,7 @@ mod tests {
     fn streamed_responses() {
         let json = HeaderValue::from_static("application/json");
         let mut t = GzipTransform::new(&request("gzip"));
-        let mut headers = ResponseHeaders::new();
+        let mut headers = ResponseHeaders::default();
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("10"));
         let mut out = t.first_chunk(&mut headers, Some(&json), b"{\"a\":".to_vec(), false);
         assert!(!headers.contains(&CONTENT_LENGTH));

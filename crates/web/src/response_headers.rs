@@ -1,8 +1,6 @@
 //! [`ResponseHeaders`]: a response's headers as a short list, since a handler sets a few and
 //! looks them up by name rarely; a list needs no hashing, and its allocation is reused by
-//! later requests of the thread.
-
-use std::cell::RefCell;
+//! later requests of the thread with the handler state that holds it.
 
 use http::header::{HeaderName, HeaderValue};
 
@@ -13,20 +11,10 @@ pub(crate) struct ResponseHeaders {
 }
 
 /// Lists kept for reuse on this thread, and the most kept.
-const POOLED: usize = 32;
-/// Lists grown past this are not kept.
-const POOLED_CAPACITY: usize = 64;
-
-thread_local! {
-    static POOL: RefCell<Vec<Vec<(HeaderName, HeaderValue)>>> = const { RefCell::new(Vec::new()) };
-}
-
 impl ResponseHeaders {
-    /// An empty list, with room from the pool if there is some.
-    pub(crate) fn new() -> Self {
-        ResponseHeaders {
-            list: POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default(),
-        }
+    /// Entries the list can hold without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.list.capacity()
     }
 
     /// The first value of `name`.
@@ -89,22 +77,6 @@ impl ResponseHeaders {
     }
 }
 
-impl Drop for ResponseHeaders {
-    fn drop(&mut self) {
-        let mut list = std::mem::take(&mut self.list);
-        if list.capacity() == 0 || list.capacity() > POOLED_CAPACITY {
-            return;
-        }
-        list.clear();
-        POOL.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOLED {
-                p.push(list);
-            }
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use http::header::{CONTENT_TYPE, SET_COOKIE};
@@ -113,7 +85,7 @@ mod tests {
 
     #[test]
     fn map_semantics_on_a_list() {
-        let mut h = ResponseHeaders::new();
+        let mut h = ResponseHeaders::default();
         let v = |s: &'static str| HeaderValue::from_static(s);
         h.append(SET_COOKIE, v("a"));
         h.insert(CONTENT_TYPE, v("text/plain"));

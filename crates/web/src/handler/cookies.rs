@@ -244,8 +244,9 @@ impl Handler {
 
     /// Moves the cookies set so far into the headers (as `flush` does in Tornado).
     pub(super) fn add_cookie_headers(&mut self) {
-        for (_, value) in self.s.new_cookies.drain(..) {
-            self.s.headers.append(SET_COOKIE, value);
+        let s = &mut *self.s;
+        for (_, value) in s.new_cookies.drain(..) {
+            s.headers.append(SET_COOKIE, value);
         }
     }
 }

@@ -12,22 +12,24 @@ use http::header::{
 };
 use http::{Method, StatusCode};
 use tornado_httpserver::httputil::ResponseStartLine;
-use tornado_httpserver::{HeaderBlock, HeaderLines, HttpServerRequest, recycle_header_map};
+use tornado_httpserver::{HeaderBlock, HeaderLines, HttpServerRequest};
 
 mod arguments;
 mod cookies;
 mod etag;
+mod state;
 
 pub use etag::ETag;
+pub(crate) use state::HandlerState;
+use state::StateBox;
 mod templates;
 
 use crate::application::AppShared;
-use crate::body_pipe::{BodyAborted, BodyReceiver};
+use crate::body_pipe::BodyAborted;
 
 use crate::error::{Error, HttpError, Result};
 use crate::gzip_transform::GzipTransform;
 use crate::header_value::{IntoHeaderName, IntoHeaderValue};
-use crate::response_headers::ResponseHeaders;
 use crate::settings::Settings;
 
 pub(crate) static DEFAULT_SERVER: HeaderValue = HeaderValue::from_static(concat!(
@@ -45,75 +47,18 @@ const JSON_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/jso
 /// Output is buffered until [`flush`](Handler::flush) or [`finish`](Handler::finish); a
 /// handler method that returns without finishing has its response finished for it.
 pub struct Handler {
-    pub(crate) s: Box<HandlerState>,
-}
-
-/// The state behind a [`Handler`], in one allocation so that moving a handler is cheap.
-pub(crate) struct HandlerState {
-    pub(crate) request: HttpServerRequest,
-    app: Arc<AppShared>,
-    status: u16,
-    reason: Option<Cow<'static, str>>,
-    headers: ResponseHeaders,
-    /// `Server` and `Content-Type: text/html` as Tornado's `clear` sets them, kept out of
-    /// the map (and written from lines rendered once) until changed.
-    server_default: bool,
-    html_default: bool,
-    buffer: BytesMut,
-    headers_written: bool,
-    finished: bool,
-    auto_finish: bool,
-    path_args: Vec<String>,
-    path_kwargs: Vec<(String, String)>,
-    /// The route's captures, decoded into `path_args`/`path_kwargs` before `prepare`.
-    pub(crate) raw_args: crate::routing::PathArgs,
-    current_user: Option<Option<String>>,
-    pub(crate) etag: fn(&Handler) -> Option<ETag>,
-    pub(crate) body: Option<BodyReceiver>,
-    closed: Option<tornado_concurrent::Future<()>>,
-    /// The `Allow` header a 405 gets, when the framework answers one.
-    pub(crate) allow: Option<HeaderValue>,
-    /// Cookies to set, by name (a later one of the same name replaces it).
-    new_cookies: Vec<(String, HeaderValue)>,
-    /// The XSRF token this request uses (`_raw_xsrf_token`) and its form for pages
-    /// (`_xsrf_token`).
-    raw_xsrf: Option<crate::xsrf::RawToken>,
-    xsrf_token: Option<String>,
-    /// The gzip transform, once the headers are written with `compress_response`.
-    gzip: Option<Box<GzipTransform>>,
+    pub(crate) s: StateBox,
 }
 
 impl Handler {
-    pub(crate) fn new(request: HttpServerRequest, app: Arc<AppShared>) -> Self {
-        let mut h = Handler {
-            s: Box::new(HandlerState {
-                request,
-                app,
-                status: 200,
-                reason: None,
-                headers: ResponseHeaders::new(),
-                buffer: output_buffer(),
-                headers_written: false,
-                finished: false,
-                auto_finish: true,
-                path_args: Vec::new(),
-                path_kwargs: Vec::new(),
-                raw_args: Default::default(),
-                current_user: None,
-                etag: |h| Some(h.default_etag()),
-                body: None,
-                closed: None,
-                allow: None,
-                new_cookies: Vec::new(),
-                gzip: None,
-                raw_xsrf: None,
-                xsrf_token: None,
-                server_default: true,
-                html_default: true,
-            }),
-        };
-        h.default_headers();
-        h
+    pub(crate) fn new(
+        request: HttpServerRequest,
+        app: Arc<AppShared>,
+        raw_args: crate::routing::PathArgs,
+    ) -> Self {
+        Handler {
+            s: HandlerState::boxed(request, app, raw_args),
+        }
     }
 
     fn default_headers(&mut self) {
@@ -664,52 +609,15 @@ impl Handler {
     }
 }
 
-impl Drop for HandlerState {
-    fn drop(&mut self) {
-        // Both maps can serve later requests of this thread.
-        recycle_header_map(std::mem::take(self.request.headers_mut()));
-        recycle_output_buffer(std::mem::take(&mut self.buffer));
-    }
-}
-
 thread_local! {
     /// The lines a response with a computed ETag is written with (see `finish_response`).
     static ETAG_BLOCK: std::cell::Cell<HeaderBlock> = std::cell::Cell::new(HeaderBlock::new());
 }
 
-/// Output buffers kept for reuse on this thread: most responses are small, and a buffer
-/// from here costs no allocation.
-const POOLED_BUFFERS: usize = 32;
-/// Larger buffers are freed rather than kept.
-const POOLED_BUFFER_CAPACITY: usize = 64 * 1024;
-
-thread_local! {
-    static OUTPUT_BUFFERS: std::cell::RefCell<Vec<BytesMut>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn output_buffer() -> BytesMut {
-    OUTPUT_BUFFERS
-        .with(|p| p.borrow_mut().pop())
-        .unwrap_or_default()
-}
-
-fn recycle_output_buffer(mut buffer: BytesMut) {
-    if buffer.capacity() == 0 || buffer.capacity() > POOLED_BUFFER_CAPACITY {
-        return;
-    }
-    buffer.clear();
-    OUTPUT_BUFFERS.with(|p| {
-        let mut p = p.borrow_mut();
-        if p.len() < POOLED_BUFFERS {
-            p.push(buffer);
-        }
-    });
-}
-
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handler")
-            .field("request", &self.s.request)
+            .field("request", &*self.s.request)
             .field("status", &self.s.status)
             .field("finished", &self.s.finished)
             .finish_non_exhaustive()
