@@ -101,8 +101,7 @@ async fn run_methods<H: RequestHandler>(handler: &mut H, h: &mut Handler) -> Res
     }
     h.decode_path_args()?;
     if !H::STREAM_REQUEST_BODY {
-        let config = h.app().settings.parse_body.clone();
-        h.request_mut().parse_body(&config).map_err(|e| {
+        h.parse_body().map_err(|e| {
             HttpError::new(400).with_log_message(format!("Invalid body: {}", e.message()))
         })?;
     }

@@ -114,7 +114,7 @@ impl HttpConnection {
         headers: HeaderMap,
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
-        let result = self.write_head(start_line, b"", &headers, chunk, None);
+        let result = self.write_head(start_line, [b"", b""], &headers, chunk, None);
         crate::recycle_header_map(headers);
         result
     }
@@ -127,7 +127,7 @@ impl HttpConnection {
         headers: HeaderMap,
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
-        let result = self.write_head(start_line, fixed.lines(), &headers, chunk, None);
+        let result = self.write_head(start_line, fixed.pieces(), &headers, chunk, None);
         crate::recycle_header_map(headers);
         result
     }
@@ -159,7 +159,7 @@ impl HttpConnection {
         let chunk = (!head_request).then_some(body);
         let result = self.write_head(
             start_line,
-            fixed.lines(),
+            fixed.pieces(),
             &headers,
             chunk,
             Some(body.len() as u64),
@@ -183,7 +183,7 @@ impl HttpConnection {
         let pairs = headers.iter().map(|(n, v)| (n, v));
         self.write_head(
             start_line,
-            fixed.lines(),
+            fixed.pieces(),
             pairs,
             chunk,
             Some(body.len() as u64),
@@ -200,7 +200,7 @@ impl HttpConnection {
         chunk: Option<&[u8]>,
     ) -> io::Result<()> {
         let pairs = headers.iter().map(|(n, v)| (n, v));
-        self.write_head(start_line, fixed.lines(), pairs, chunk, None)
+        self.write_head(start_line, fixed.pieces(), pairs, chunk, None)
     }
 
     /// Writes the head (and `chunk`). `whole_length`: the body is complete and this long,
@@ -208,7 +208,7 @@ impl HttpConnection {
     fn write_head<'h, H>(
         &self,
         start_line: &ResponseStartLine,
-        fixed: &[u8],
+        fixed: [&[u8]; 2],
         headers: H,
         chunk: Option<&[u8]>,
         whole_length: Option<u64>,

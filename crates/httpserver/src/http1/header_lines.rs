@@ -86,22 +86,30 @@ impl HeaderBlock {
     }
 }
 
-/// Lines the connection writes after the status line as they are: [`HeaderLines`] or a
-/// [`HeaderBlock`].
+/// Lines the connection writes after the status line as they are: [`HeaderLines`], a
+/// [`HeaderBlock`], or both, the lines rendered once first (`(&lines, &block)`), so that a
+/// response adds its own lines without copying the others.
 pub trait FixedLines: sealed::Sealed {
-    /// The rendered lines (`Name: value\r\n` each).
-    fn lines(&self) -> &[u8];
+    /// The rendered lines (`Name: value\r\n` each), in up to two pieces.
+    #[doc(hidden)]
+    fn pieces(&self) -> [&[u8]; 2];
 }
 
 impl FixedLines for HeaderLines {
-    fn lines(&self) -> &[u8] {
-        &self.0
+    fn pieces(&self) -> [&[u8]; 2] {
+        [&self.0, b""]
     }
 }
 
 impl FixedLines for HeaderBlock {
-    fn lines(&self) -> &[u8] {
-        &self.0
+    fn pieces(&self) -> [&[u8]; 2] {
+        [&self.0, b""]
+    }
+}
+
+impl FixedLines for (&HeaderLines, &HeaderBlock) {
+    fn pieces(&self) -> [&[u8]; 2] {
+        [&self.0.0, &self.1.0]
     }
 }
 
@@ -109,6 +117,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::HeaderLines {}
     impl Sealed for super::HeaderBlock {}
+    impl Sealed for (&super::HeaderLines, &super::HeaderBlock) {}
 }
 
 fn put_line(buf: &mut BytesMut, name: &HeaderName, value: &[u8]) -> Result<(), HttpOutputError> {
@@ -163,6 +172,11 @@ mod tests {
             .unwrap();
         block.clear();
         assert_eq!(block.as_bytes(), b"");
-        assert_eq!(FixedLines::lines(&lines), b"Server: x/1\r\n");
+        assert_eq!(lines.pieces(), [&b"Server: x/1\r\n"[..], b""]);
+        block.push(&http::header::ETAG, b"\"abc\"").unwrap();
+        assert_eq!(
+            (&lines, &block).pieces(),
+            [&b"Server: x/1\r\n"[..], b"Etag: \"abc\"\r\n"]
+        );
     }
 }

@@ -94,7 +94,7 @@ pub(crate) fn put_response_head<'h>(
     buf: &mut BytesMut,
     code: StatusCode,
     reason: &str,
-    fixed: &[u8],
+    fixed: [&[u8]; 2],
     headers: impl IntoIterator<Item = (&'h HeaderName, &'h HeaderValue)>,
     framing: FramingHeaders,
 ) -> Result<(), HttpOutputError> {
@@ -114,7 +114,9 @@ pub(crate) fn put_response_head<'h>(
         buf.put_slice(reason.as_bytes());
         buf.put_slice(b"\r\n");
     }
-    buf.put_slice(fixed);
+    for lines in fixed {
+        buf.put_slice(lines);
+    }
     let replace_connection = framing.close || framing.keep_alive;
     for (name, value) in headers {
         if (replace_connection && name == CONNECTION)
@@ -191,6 +193,12 @@ pub(crate) fn put_chunk(buf: &mut BytesMut, data: &[u8]) {
 
 /// Writes `n` in decimal.
 fn put_decimal(buf: &mut BytesMut, mut n: u64) {
+    // Most bodies are shorter than 100 bytes: their length is one table lookup.
+    if n < 100 {
+        let pair = &DIGIT_PAIRS[2 * n as usize..2 * n as usize + 2];
+        buf.put_slice(if n < 10 { &pair[1..] } else { pair });
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -203,6 +211,18 @@ fn put_decimal(buf: &mut BytesMut, mut n: u64) {
     }
     buf.put_slice(&digits[at..]);
 }
+
+/// `00` to `99`.
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut out = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        out[2 * i] = b'0' + (i / 10) as u8;
+        out[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    out
+};
 
 /// The last chunk of a chunked body, with no trailers.
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
@@ -233,7 +253,7 @@ mod tests {
             &mut buf,
             StatusCode::OK,
             "OK",
-            b"",
+            [b"", b""],
             &h,
             FramingHeaders {
                 close: true,
@@ -254,7 +274,7 @@ mod tests {
                 &mut buf,
                 StatusCode::OK,
                 "O\r\nK",
-                b"",
+                [b"", b""],
                 &h,
                 FramingHeaders::default()
             )
@@ -290,6 +310,17 @@ mod tests {
             general.push_str(": ");
             assert_eq!(canonical, general);
         }
+        // Names sharing a length or a first letter with a common one, and not it.
+        for other in [
+            "dare",
+            "eta",
+            "x-type",
+            "content-typo",
+            "cache-contro1",
+            "accept",
+        ] {
+            assert_eq!(common_canonical(other), None, "{other}");
+        }
         let mut buf = BytesMut::new();
         put_canonical_name(&mut buf, &HeaderName::from_static("x-a-b"));
         assert_eq!(&buf[..], b"X-A-B: ");
@@ -311,7 +342,7 @@ mod tests {
 
     #[test]
     fn decimals() {
-        for n in [0, 7, 10, 12345, u64::MAX] {
+        for n in [0, 7, 9, 10, 42, 99, 100, 12345, u64::MAX] {
             let mut buf = BytesMut::new();
             put_decimal(&mut buf, n);
             assert_eq!(&buf[..], n.to_string().as_bytes());

@@ -245,6 +245,9 @@ impl Handler {
     /// Moves the cookies set so far into the headers (as `flush` does in Tornado).
     pub(super) fn add_cookie_headers(&mut self) {
         let s = &mut *self.s;
+        if s.new_cookies.is_empty() {
+            return;
+        }
         for (_, value) in s.new_cookies.drain(..) {
             s.headers.append(SET_COOKIE, value);
         }

@@ -511,18 +511,18 @@ impl Handler {
                 &self.s.buffer,
             )?,
             Some(tag) => {
-                // The tag joins the default lines in the thread's block (taken, not
-                // borrowed, in case writing runs code that writes another response).
+                // The tag's line is rendered in the thread's block (taken, not borrowed, in
+                // case writing runs code that writes another response) and written after
+                // the default lines.
                 let mut block = ETAG_BLOCK.with(std::cell::Cell::take);
                 block.clear();
-                block.push_lines(self.default_lines());
                 let written = block
                     .push(&ETAG, tag.as_bytes())
                     .map_err(io::Error::from)
                     .and_then(|()| {
                         conn.write_response_list(
                             &self.start_line(),
-                            &block,
+                            &(self.default_lines(), &block),
                             self.s.headers.as_slice(),
                             &self.s.buffer,
                         )
@@ -582,8 +582,12 @@ impl Handler {
         ));
     }
 
-    pub(crate) fn request_mut(&mut self) -> &mut HttpServerRequest {
-        &mut self.s.request
+    /// Parses the request's form body within the application's limits (`_parse_body`).
+    pub(crate) fn parse_body(
+        &mut self,
+    ) -> Result<(), tornado_httpserver::httputil::HttpInputError> {
+        let s = &mut *self.s;
+        s.request.parse_body(&s.app.settings.parse_body)
     }
 
     pub(crate) fn app(&self) -> &Arc<AppShared> {
