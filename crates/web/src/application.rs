@@ -434,10 +434,6 @@ impl fmt::Debug for WebMessage {
     }
 }
 
-fn handler_for(app: &Application, request: HttpServerRequest, args: PathArgs) -> Handler {
-    Handler::new(request, app.shared.clone(), args)
-}
-
 impl HttpMessageDelegate for WebMessage {
     async fn headers_received(
         &mut self,
@@ -447,9 +443,10 @@ impl HttpMessageDelegate for WebMessage {
         let StartLine::Request(line) = start_line else {
             return Err(HttpInputError::new("a response sent to a server"));
         };
-        let request = HttpServerRequest::new(line, headers, Bytes::new(), self.conn.clone());
-        let found = self.app.find(&request);
-        let mut h = handler_for(&self.app, request, found.args);
+        // The request is made where it stays, in the handler's state, then routed.
+        let mut h = Handler::new(line, headers, self.conn.clone(), self.app.shared.clone());
+        let found = self.app.find(h.request());
+        h.s.raw_args = found.args;
         if found.make.stream_request_body() {
             let (sender, receiver) = body_pipe();
             h.s.body = Some(receiver);

@@ -52,12 +52,13 @@ pub struct Handler {
 
 impl Handler {
     pub(crate) fn new(
-        request: HttpServerRequest,
+        line: tornado_httpserver::httputil::RequestStartLine,
+        headers: http::HeaderMap,
+        connection: tornado_httpserver::HttpConnection,
         app: Arc<AppShared>,
-        raw_args: crate::routing::PathArgs,
     ) -> Self {
         Handler {
-            s: HandlerState::boxed(request, app, raw_args),
+            s: HandlerState::boxed(line, headers, connection, app),
         }
     }
 

@@ -8,9 +8,10 @@ use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use bytes::BytesMut;
-use http::HeaderValue;
-use tornado_httpserver::{HttpServerRequest, recycle_header_map};
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue};
+use tornado_httpserver::httputil::RequestStartLine;
+use tornado_httpserver::{HttpConnection, HttpServerRequest, recycle_header_map};
 
 use super::{ETag, Handler};
 use crate::application::AppShared;
@@ -74,19 +75,29 @@ fn default_etag(h: &Handler) -> Option<ETag> {
 impl HandlerState {
     /// A state for `request`: one of the thread's kept ones when there is one.
     pub(super) fn boxed(
-        request: HttpServerRequest,
+        line: RequestStartLine,
+        headers: HeaderMap,
+        connection: HttpConnection,
         app: Arc<AppShared>,
-        raw_args: PathArgs,
     ) -> StateBox {
         let state = match POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
             Some(mut state) => {
-                state.request = RequestSlot(Some(request));
+                state.request.0 = Some(HttpServerRequest::new(
+                    line,
+                    headers,
+                    Bytes::new(),
+                    connection,
+                ));
                 state.app = app;
-                state.raw_args = raw_args;
                 state
             }
             None => Box::new(HandlerState {
-                request: RequestSlot(Some(request)),
+                request: RequestSlot(Some(HttpServerRequest::new(
+                    line,
+                    headers,
+                    Bytes::new(),
+                    connection,
+                ))),
                 app,
                 status: 200,
                 reason: None,
@@ -97,7 +108,7 @@ impl HandlerState {
                 auto_finish: true,
                 path_args: Vec::new(),
                 path_kwargs: Vec::new(),
-                raw_args,
+                raw_args: PathArgs::default(),
                 current_user: None,
                 etag: default_etag,
                 body: None,
@@ -118,10 +129,12 @@ impl HandlerState {
     /// it grew too large to keep. The application stays until the next request replaces
     /// it.
     fn recycle(&mut self) -> bool {
-        if let Some(mut request) = self.request.0.take() {
+        if let Some(request) = self.request.0.as_mut() {
             // The request's map can serve a later head of this thread.
             recycle_header_map(std::mem::take(request.headers_mut()));
         }
+        // Dropped where it is (taking it would copy it out first).
+        self.request.0 = None;
         self.status = 200;
         self.reason = None;
         self.headers.clear();
