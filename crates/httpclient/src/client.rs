@@ -311,10 +311,12 @@ impl AsyncHttpClient {
         }
         let request = request.into().with_defaults(&self.inner.defaults);
         let inner = self.inner.clone();
-        let task = self
-            .inner
-            .io_loop
-            .spawn(run_fetch(inner, request, raise_error, Instant::now()));
+        let task = self.inner.io_loop.spawn(run_fetch(
+            inner,
+            Box::new(request),
+            raise_error,
+            Instant::now(),
+        ));
         ResponseFuture {
             state: State::Running(task),
         }
@@ -341,9 +343,11 @@ impl Drop for Active<'_> {
     }
 }
 
+/// The request is boxed: it is large, and the fetch's future (which `spawn` moves into its
+/// task, and which holds it) stays small enough for the allocator's fast path.
 async fn run_fetch(
     inner: Rc<Inner>,
-    request: HttpRequest,
+    request: Box<HttpRequest>,
     raise_error: bool,
     fetch_start: Instant,
 ) -> Result<HttpResponse, HttpClientError> {
@@ -396,7 +400,12 @@ async fn run_fetch(
             connect_time,
         } = exchanged;
         if let Some(location) = redirect {
-            hop = redirect_request(hop, &original_url, code.as_u16(), &location);
+            hop = Box::new(redirect_request(
+                *hop,
+                &original_url,
+                code.as_u16(),
+                &location,
+            ));
             deadline = (!rt.is_zero()).then(|| Instant::now() + rt);
             continue;
         }

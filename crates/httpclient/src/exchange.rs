@@ -26,7 +26,7 @@ use crate::client::Inner;
 use crate::collector::{Collector, PendingBody};
 use crate::connect::{Proxy, Route, connect, connect_error};
 use crate::error::HttpClientError;
-use crate::pool::PoolKey;
+use crate::pool::{KeyRef, Pooled};
 use crate::request::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, HttpRequest,
 };
@@ -196,6 +196,8 @@ struct CloseOnDrop(Option<IoStream>);
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         if let Some(s) = self.0.take() {
+            // A pooled connection's callback would look for it in the pool: it is not there.
+            s.clear_close_callback();
             s.close(None);
         }
     }
@@ -246,27 +248,29 @@ pub(crate) async fn exchange(
                 &basic_auth(user, password),
             )?;
         }
-        absolute.unsplit()
+        RequestTarget::new(absolute.unsplit())
     } else {
-        target.url.target()
+        RequestTarget::new(target.url.target())
     };
     let ipv4_only = req.allow_ipv6 == Some(false);
     let (tls, tls_key) = inner.tls_for(req, target.https)?;
     // Without the `tls` feature there are no options (`https` fails in `connect`).
     #[cfg(not(feature = "tls"))]
     let () = tls;
-    let key = PoolKey {
-        scheme: target.url.scheme.clone(),
-        host: target.host.to_ascii_lowercase(),
+    let key = KeyRef {
+        https: target.https,
+        host: &target.host,
         port: target.port,
-        proxy: proxy.clone().map(|(h, p)| {
+        proxy: proxy.as_ref().map(|(h, p)| {
             (
-                h,
-                p,
-                proxy_credentials.as_ref().map(|(u, p)| format!("{u}:{p}")),
+                h.as_str(),
+                *p,
+                proxy_credentials
+                    .as_ref()
+                    .map(|(u, p)| (u.as_str(), p.as_str())),
             )
         }),
-        tls: tls_key.clone().unwrap_or_default(),
+        tls: tls_key.as_deref().unwrap_or(""),
         source_ip,
         ipv4_only,
     };
@@ -288,14 +292,15 @@ pub(crate) async fn exchange(
     let mut may_retry = true;
     loop {
         let reused = if poolable {
-            inner.pool.checkout(&key)
+            inner.pool.checkout(key)
         } else {
             None
         };
         let was_reused = reused.is_some();
+        let pool_id = reused.as_ref().map(|p| p.id);
         let connect_start = Instant::now();
         let stream = match reused {
-            Some(s) => s,
+            Some(Pooled { stream, .. }) => stream,
             None => {
                 let deadline =
                     min_nonzero(connect_timeout(req), request_timeout(req)).map(|t| start + t);
@@ -344,10 +349,10 @@ pub(crate) async fn exchange(
         let conn = Rc::new(HttpClientConnection::new(stream.clone(), params.clone()));
         let start_line = RequestStartLine {
             method: req.method.clone(),
-            path: RequestTarget::new(request_target.clone()),
+            path: request_target.clone(),
             version: http::Version::HTTP_11,
         };
-        conn.write_headers(&start_line, req.headers.clone(), None)
+        conn.write_headers_ref(&start_line, &req.headers, None)
             .map_err(|e| write_error(&stream, e))?;
         let pending = PendingBody {
             conn: conn.clone(),
@@ -392,7 +397,7 @@ pub(crate) async fn exchange(
                 if poolable && delegate.body_sent && !says_close(&req.headers) =>
             {
                 guard.0 = None;
-                inner.pool.checkin(key.clone(), stream.clone());
+                inner.pool.checkin(key, stream.clone(), pool_id);
             }
             ResponseOutcome::Reusable | ResponseOutcome::Done => {}
         }

@@ -48,6 +48,13 @@ pub struct HttpResponse {
     pub(crate) time_info: TimeInfo,
 }
 
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        // The map's allocation can hold the headers of this thread's next response.
+        tornado_httpserver::recycle_header_map(std::mem::take(&mut self.headers));
+    }
+}
+
 impl HttpResponse {
     /// A response made by hand (`HTTPResponse(request, code, ...)`), for tests and mocks: the
     /// reason is the status's canonical one, and a status outside 2xx sets the error.

@@ -22,12 +22,19 @@ fn is_scheme(s: &str) -> bool {
 /// Python's `urlsplit`: leading C0 controls and spaces are stripped and tabs and line breaks
 /// removed (as Python has done since 3.9.5), then the URL is split.
 pub(crate) fn split(url: &str) -> SplitUrl {
-    let cleaned: String = url
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
-        .collect();
-    let mut rest = cleaned.as_str();
+    // Most URLs need no cleaning: they are split where they are.
+    let needs_cleaning = url.as_bytes().first().is_some_and(|&b| b <= b' ')
+        || url.bytes().any(|b| matches!(b, b'\t' | b'\r' | b'\n'));
+    let cleaned: std::borrow::Cow<'_, str> = if needs_cleaning {
+        url.trim_start_matches(|c: char| c <= ' ')
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+            .collect::<String>()
+            .into()
+    } else {
+        url.into()
+    };
+    let mut rest = &*cleaned;
     let mut out = SplitUrl::default();
     if let Some((scheme, after)) = rest.split_once(':')
         && is_scheme(scheme)

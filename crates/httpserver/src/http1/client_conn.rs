@@ -107,6 +107,18 @@ impl HttpClientConnection {
         result
     }
 
+    /// [`write_headers`](Self::write_headers) from a borrowed map (*Rust-only*): for a
+    /// caller that keeps its headers (a client that may send them again after a redirect
+    /// or a retry), which saves copying them.
+    pub fn write_headers_ref(
+        &self,
+        start_line: &RequestStartLine,
+        headers: &HeaderMap,
+        chunk: Option<&[u8]>,
+    ) -> io::Result<()> {
+        self.write_head(start_line, headers, chunk)
+    }
+
     fn write_head(
         &self,
         start_line: &RequestStartLine,
