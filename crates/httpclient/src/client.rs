@@ -400,12 +400,7 @@ async fn run_fetch(
             connect_time,
         } = exchanged;
         if let Some(location) = redirect {
-            hop = Box::new(redirect_request(
-                *hop,
-                &original_url,
-                code.as_u16(),
-                &location,
-            ));
+            *hop = redirect_request(*hop, &original_url, code.as_u16(), &location);
             deadline = (!rt.is_zero()).then(|| Instant::now() + rt);
             continue;
         }
