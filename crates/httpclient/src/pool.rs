@@ -34,13 +34,18 @@ pub(crate) struct PoolKey {
     /// Lower case.
     host: String,
     port: u16,
-    /// Proxy host, port and credentials.
-    proxy: Option<(String, u16, Option<(String, String)>)>,
+    proxy: Option<ProxyKey>,
     /// The TLS settings (validate_cert, ca_certs, client cert and key), as text.
     tls: String,
     source_ip: Option<IpAddr>,
     ipv4_only: bool,
 }
+
+/// A proxy's host, port and credentials (user, password).
+type ProxyKey = (String, u16, Option<(String, String)>);
+
+/// [`ProxyKey`] borrowed.
+pub(crate) type ProxyRef<'a> = (&'a str, u16, Option<(&'a str, &'a str)>);
 
 /// A request's [`PoolKey`] as borrowed parts, compared with a stored key without building
 /// one.
@@ -50,8 +55,7 @@ pub(crate) struct KeyRef<'a> {
     /// Any case.
     pub(crate) host: &'a str,
     pub(crate) port: u16,
-    /// Proxy host and port, and credentials.
-    pub(crate) proxy: Option<(&'a str, u16, Option<(&'a str, &'a str)>)>,
+    pub(crate) proxy: Option<ProxyRef<'a>>,
     pub(crate) tls: &'a str,
     pub(crate) source_ip: Option<IpAddr>,
     pub(crate) ipv4_only: bool,
