@@ -382,10 +382,7 @@ impl fmt::Debug for Pool {
 mod tests {
     use super::*;
 
-    fn key<'a>(
-        host: &'a str,
-        proxy: Option<(&'a str, u16, Option<(&'a str, &'a str)>)>,
-    ) -> KeyRef<'a> {
+    fn key<'a>(host: &'a str, proxy: Option<ProxyRef<'a>>) -> KeyRef<'a> {
         KeyRef {
             https: false,
             host,
