@@ -372,15 +372,18 @@ async fn run_fetch(
     };
     inner.active.set(inner.active.get() + 1);
     let _active = Active(&inner);
-    let queue = fetch_start.elapsed();
-    let original_url = request.url.clone();
+    // One clock read serves the queue time and the first request's start.
+    let mut now = Instant::now();
+    let queue = now.saturating_duration_since(fetch_start);
     let original_method = request.method.clone();
+    // Copied only when a redirect is followed: until then the request's URL is the one.
+    let mut original_url: Option<String> = None;
     let mut hop = request;
     // The first request's deadline counts from the fetch, so time in the queue counts;
     // a redirect's from its own start (Tornado fetches it anew).
     let mut deadline = (!rt.is_zero()).then(|| fetch_start + rt);
     loop {
-        let start = Instant::now();
+        let start = now;
         let wall_start = SystemTime::now();
         // Boxed: the exchange's state is large, and this keeps the fetch's own future (which
         // `spawn` moves into place) and the timeout wrapper small.
@@ -400,18 +403,25 @@ async fn run_fetch(
             connect_time,
         } = exchanged;
         if let Some(location) = redirect {
-            *hop = redirect_request(*hop, &original_url, code.as_u16(), &location);
-            deadline = (!rt.is_zero()).then(|| Instant::now() + rt);
+            let original = original_url.get_or_insert_with(|| hop.url.clone());
+            *hop = redirect_request(*hop, original, code.as_u16(), &location);
+            now = Instant::now();
+            deadline = (!rt.is_zero()).then(|| now + rt);
             continue;
         }
+        let final_url = std::mem::take(&mut hop.url);
+        let (request_url, effective_url) = match original_url {
+            None => (final_url, None),
+            Some(original) => (original, Some(final_url)),
+        };
         let response = HttpResponse::build(
-            original_url,
+            request_url,
             original_method,
             code.as_u16(),
             reason,
             headers,
             body,
-            hop.url.clone(),
+            effective_url,
             start.elapsed(),
             wall_start,
             TimeInfo {

@@ -48,7 +48,7 @@ pub(crate) struct Collector {
     pub(crate) pending: Option<PendingBody>,
     pub(crate) body_sent: bool,
     pub(crate) code: Option<StatusCode>,
-    pub(crate) reason: String,
+    pub(crate) reason: std::borrow::Cow<'static, str>,
     pub(crate) headers: Option<HeaderMap>,
     pub(crate) redirect: bool,
     pub(crate) body: Body,
@@ -100,7 +100,7 @@ impl Collector {
             pending: None,
             body_sent: false,
             code: None,
-            reason: String::new(),
+            reason: std::borrow::Cow::Borrowed(""),
             headers: None,
             redirect: false,
             body: Body::Empty,
@@ -165,7 +165,7 @@ impl HttpMessageDelegate for Collector {
             ));
         };
         self.code = Some(line.code);
-        self.reason = line.reason.to_string();
+        self.reason = line.reason.clone();
         self.redirect = self.follow_redirects
             && [301, 302, 303, 307, 308].contains(&line.code.as_u16())
             && self.max_redirects > 0

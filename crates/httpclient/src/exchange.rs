@@ -15,7 +15,7 @@ use http::header::{
 use http::{Method, StatusCode};
 use tornado_httpserver::http1::{HttpClientConnection, HttpConnectionParameters, ResponseOutcome};
 use tornado_httpserver::httputil::{
-    HttpInputError, RequestStartLine, RequestTarget, split_host_and_port,
+    HttpInputError, RequestStartLine, RequestTarget, split_host_and_port_ref,
 };
 use tornado_iostream::{
     IoStream, StreamSettings, is_connection_reset, is_stream_closed, is_unsatisfiable_read,
@@ -30,7 +30,7 @@ use crate::pool::{KeyRef, Pooled};
 use crate::request::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, HttpRequest,
 };
-use crate::url::{SplitUrl, split};
+use crate::url::{UrlParts, clean, split_parts};
 use crate::util::basic_auth;
 
 /// The methods a request may have without `allow_nonstandard_methods`.
@@ -47,7 +47,7 @@ const SUPPORTED_METHODS: [Method; 7] = [
 /// The response to one request.
 pub(crate) struct Exchanged {
     pub(crate) code: StatusCode,
-    pub(crate) reason: String,
+    pub(crate) reason: std::borrow::Cow<'static, str>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     /// A redirect to follow: its `Location`.
@@ -88,31 +88,31 @@ fn set(
     Ok(())
 }
 
-/// Where a request goes, worked out from its URL.
-struct Target {
-    url: SplitUrl,
+/// Where a request goes, worked out from its URL (slices of it).
+struct Target<'a> {
+    url: UrlParts<'a>,
     https: bool,
-    host: String,
+    host: &'a str,
     port: u16,
 }
 
-fn parse_target(url: &str) -> Result<Target, HttpClientError> {
-    let parsed = split(url);
-    if parsed.scheme != "http" && parsed.scheme != "https" {
+fn parse_target(url: &str) -> Result<Target<'_>, HttpClientError> {
+    let parsed = split_parts(url);
+    let https = parsed.scheme.eq_ignore_ascii_case("https");
+    if !https && !parsed.scheme.eq_ignore_ascii_case("http") {
         return Err(invalid(format!("Unsupported url scheme: {url}")));
     }
-    let https = parsed.scheme == "https";
     // The authority goes into `Host` and `CONNECT` lines: no spaces or controls (CR and LF
-    // never get this far: `split` drops them, as Python's `urlsplit` does).
+    // never get this far: `clean` drops them, as Python's `urlsplit` does).
     if parsed.host_port().bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(invalid(format!("invalid host in the URL {url:?}")));
     }
-    let (host, port) = split_host_and_port(parsed.host_port());
+    let (host, port) = split_host_and_port_ref(parsed.host_port());
     let port = port.unwrap_or(if https { 443 } else { 80 });
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
-        .map_or(host.clone(), str::to_owned);
+        .unwrap_or(host);
     if host.is_empty() {
         return Err(invalid(format!("no host in the URL {url:?}")));
     }
@@ -128,7 +128,7 @@ fn parse_target(url: &str) -> Result<Target, HttpClientError> {
 /// does (the headers carry over to a redirect, minus some).
 fn prepare_headers(
     req: &mut HttpRequest,
-    t: &Target,
+    t: &Target<'_>,
     keep_alive: bool,
 ) -> Result<(), HttpClientError> {
     let nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
@@ -213,7 +213,10 @@ pub(crate) async fn exchange(
     if let Some(e) = &req.invalid {
         return Err(invalid(e.clone()));
     }
-    let target = parse_target(&req.url)?;
+    // A copy of the URL (cleaned as `urlsplit` cleans it), which the target's parts borrow
+    // while the request's headers are completed.
+    let url = clean(&req.url).into_owned();
+    let target = parse_target(&url)?;
     let source_ip = req.source_ip().map_err(invalid)?;
     let keep_alive = inner.settings.keep_alive;
     prepare_headers(req, &target, keep_alive)?;
@@ -235,7 +238,7 @@ pub(crate) async fn exchange(
         .map(|u| (u, req.proxy_password.clone().unwrap_or_default()));
     // A plain request through a proxy names the whole URL (RFC 9112 §3.2.2).
     let request_target = if proxy.is_some() && !target.https {
-        let mut absolute = target.url.clone();
+        let mut absolute = target.url.to_owned();
         absolute.netloc = Some(target.url.host_port().to_owned());
         absolute.fragment = None;
         if absolute.path.is_empty() {
@@ -259,7 +262,7 @@ pub(crate) async fn exchange(
     let () = tls;
     let key = KeyRef {
         https: target.https,
-        host: &target.host,
+        host: target.host,
         port: target.port,
         proxy: proxy.as_ref().map(|(h, p)| {
             (
@@ -289,6 +292,11 @@ pub(crate) async fn exchange(
         .max_body_size(inner.max_body_size())
         .max_1xx_responses(inner.settings.max_1xx_responses)
         .decompress(req.decompress_response.unwrap_or(true));
+    let start_line = RequestStartLine {
+        method: req.method.clone(),
+        path: request_target,
+        version: http::Version::HTTP_11,
+    };
     let mut may_retry = true;
     loop {
         let reused = if poolable {
@@ -298,10 +306,11 @@ pub(crate) async fn exchange(
         };
         let was_reused = reused.is_some();
         let pool_id = reused.as_ref().map(|p| p.id);
-        let connect_start = Instant::now();
+        let mut connect_time = None;
         let stream = match reused {
             Some(Pooled { stream, .. }) => stream,
             None => {
+                let connect_start = Instant::now();
                 let deadline =
                     min_nonzero(connect_timeout(req), request_timeout(req)).map(|t| start + t);
                 let mut settings = ConnectSettings::new().stream_settings(
@@ -316,7 +325,7 @@ pub(crate) async fn exchange(
                 let authority = target.url.host_port().to_owned();
                 let route = Route {
                     https: target.https,
-                    host: &target.host,
+                    host: target.host,
                     port: target.port,
                     authority: &authority,
                     proxy: proxy.as_ref().map(|(h, p)| Proxy {
@@ -332,14 +341,16 @@ pub(crate) async fn exchange(
                     deadline,
                     max_header_size: inner.settings.max_header_size,
                 };
-                let s = connect(&inner.tcp, route).await?;
+                // Boxed: connecting (DNS, TCP, TLS, a proxy's tunnel) is a large future
+                // that a pooled request does not need room for.
+                let s = Box::pin(connect(&inner.tcp, route)).await?;
                 inner
                     .connections_opened
                     .set(inner.connections_opened.get() + 1);
+                connect_time = Some(connect_start.elapsed());
                 s
             }
         };
-        let connect_time = (!was_reused).then(|| connect_start.elapsed());
         if !was_reused {
             // Requests are written whole: Nagle would only delay them (once per connection:
             // it is a system call).
@@ -347,11 +358,6 @@ pub(crate) async fn exchange(
         }
         let mut guard = CloseOnDrop(Some(stream.clone()));
         let conn = Rc::new(HttpClientConnection::new(stream.clone(), params.clone()));
-        let start_line = RequestStartLine {
-            method: req.method.clone(),
-            path: request_target.clone(),
-            version: http::Version::HTTP_11,
-        };
         conn.write_headers_ref(&start_line, &req.headers, None)
             .map_err(|e| write_error(&stream, e))?;
         let pending = PendingBody {

@@ -1,5 +1,6 @@
 //! [`HttpResponse`] (`tornado.httpclient.HTTPResponse`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -38,10 +39,11 @@ pub struct HttpResponse {
     pub(crate) request_url: String,
     pub(crate) request_method: Method,
     pub(crate) code: u16,
-    pub(crate) reason: String,
+    pub(crate) reason: Cow<'static, str>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
-    pub(crate) effective_url: String,
+    /// `None`: the request's URL (no redirect was followed).
+    pub(crate) effective_url: Option<String>,
     pub(crate) error: Option<HttpClientError>,
     pub(crate) request_time: Duration,
     pub(crate) start_time: SystemTime,
@@ -60,15 +62,15 @@ impl HttpResponse {
     /// reason is the status's canonical one, and a status outside 2xx sets the error.
     pub fn new(url: impl Into<String>, code: u16, headers: HeaderMap, body: Bytes) -> Self {
         let url = url.into();
-        let reason = canonical_reason(code).to_owned();
+        let reason = Cow::Borrowed(canonical_reason(code));
         HttpResponse::build(
-            url.clone(),
+            url,
             Method::GET,
             code,
             reason,
             headers,
             body,
-            url,
+            None,
             Duration::ZERO,
             SystemTime::now(),
             TimeInfo::default(),
@@ -80,17 +82,17 @@ impl HttpResponse {
         request_url: String,
         request_method: Method,
         code: u16,
-        reason: String,
+        reason: Cow<'static, str>,
         headers: HeaderMap,
         body: Bytes,
-        effective_url: String,
+        effective_url: Option<String>,
         request_time: Duration,
         start_time: SystemTime,
         time_info: TimeInfo,
     ) -> Self {
         // Tornado: `reason or httputil.responses.get(code, "Unknown")`.
         let reason = if reason.is_empty() {
-            canonical_reason(code).to_owned()
+            Cow::Borrowed(canonical_reason(code))
         } else {
             reason
         };
@@ -139,7 +141,7 @@ impl HttpResponse {
 
     /// The URL of the final response, after any redirects (`effective_url`).
     pub fn effective_url(&self) -> &str {
-        &self.effective_url
+        self.effective_url.as_deref().unwrap_or(&self.request_url)
     }
 
     /// The URL that was asked for (`request.url`).
@@ -188,7 +190,7 @@ impl fmt::Debug for HttpResponse {
         f.debug_struct("HttpResponse")
             .field("code", &self.code)
             .field("reason", &self.reason)
-            .field("effective_url", &self.effective_url)
+            .field("effective_url", &self.effective_url())
             .field("body_len", &self.body.len())
             .field("request_time", &self.request_time)
             .finish_non_exhaustive()
@@ -214,16 +216,19 @@ mod tests {
             "u".into(),
             Method::GET,
             404,
-            String::new(),
+            Cow::Borrowed(""),
             HeaderMap::new(),
             Bytes::new(),
-            "u".into(),
+            Some("v".into()),
             Duration::ZERO,
             SystemTime::now(),
             TimeInfo::default(),
         );
         assert_eq!(r.reason(), "Not Found");
         assert_eq!(r.error().unwrap().to_string(), "HTTP 404: Not Found");
+        assert_eq!((r.request_url(), r.effective_url()), ("u", "v"));
+        let same = HttpResponse::new("u", 200, HeaderMap::new(), Bytes::new());
+        assert_eq!((same.request_url(), same.effective_url()), ("u", "u"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Splitting and joining URLs the way Python's `urllib.parse.urlsplit` and `urljoin` do for
 //! `http` and `https` (RFC 3986 reference resolution), which is what Tornado's client uses.
 
+use std::borrow::Cow;
+
 /// The five parts of a URL (`urlsplit`): `scheme://netloc/path?query#fragment`. The scheme
 /// is lower-cased; the other parts are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,44 +21,108 @@ fn is_scheme(s: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
 }
 
-/// Python's `urlsplit`: leading C0 controls and spaces are stripped and tabs and line breaks
-/// removed (as Python has done since 3.9.5), then the URL is split.
-pub(crate) fn split(url: &str) -> SplitUrl {
-    // Most URLs need no cleaning: they are split where they are.
+/// Python's `urlsplit` cleaning: leading C0 controls and spaces stripped and tabs and line
+/// breaks removed (as Python has done since 3.9.5). Most URLs need none and are borrowed.
+pub(crate) fn clean(url: &str) -> Cow<'_, str> {
     let needs_cleaning = url.as_bytes().first().is_some_and(|&b| b <= b' ')
         || url.bytes().any(|b| matches!(b, b'\t' | b'\r' | b'\n'));
-    let cleaned: std::borrow::Cow<'_, str> = if needs_cleaning {
-        url.trim_start_matches(|c: char| c <= ' ')
-            .chars()
-            .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
-            .collect::<String>()
-            .into()
-    } else {
-        url.into()
+    if !needs_cleaning {
+        return url.into();
+    }
+    url.trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .collect::<String>()
+        .into()
+}
+
+/// The five parts of a cleaned URL (see [`clean`]) as slices of it: what a request needs
+/// to go out, without a copy of each part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UrlParts<'a> {
+    /// As written (compare without case).
+    pub(crate) scheme: &'a str,
+    pub(crate) netloc: Option<&'a str>,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) fragment: Option<&'a str>,
+}
+
+/// Splits a cleaned URL as `urlsplit` does.
+pub(crate) fn split_parts(url: &str) -> UrlParts<'_> {
+    let mut rest = url;
+    let mut out = UrlParts {
+        scheme: "",
+        netloc: None,
+        path: "",
+        query: None,
+        fragment: None,
     };
-    let mut rest = &*cleaned;
-    let mut out = SplitUrl::default();
     if let Some((scheme, after)) = rest.split_once(':')
         && is_scheme(scheme)
     {
-        out.scheme = scheme.to_ascii_lowercase();
+        out.scheme = scheme;
         rest = after;
     }
     if let Some(after) = rest.strip_prefix("//") {
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        out.netloc = Some(after[..end].to_owned());
+        out.netloc = Some(&after[..end]);
         rest = &after[end..];
     }
     if let Some((before, frag)) = rest.split_once('#') {
-        out.fragment = Some(frag.to_owned());
+        out.fragment = Some(frag);
         rest = before;
     }
     if let Some((before, query)) = rest.split_once('?') {
-        out.query = Some(query.to_owned());
+        out.query = Some(query);
         rest = before;
     }
-    out.path = rest.to_owned();
+    out.path = rest;
     out
+}
+
+impl<'a> UrlParts<'a> {
+    /// The authority without its `user:password@` part.
+    pub(crate) fn host_port(&self) -> &'a str {
+        let netloc = self.netloc.unwrap_or("");
+        netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp)
+    }
+
+    /// The `user:password` part of the authority, if any: (username, password).
+    pub(crate) fn userinfo(&self) -> Option<(&'a str, Option<&'a str>)> {
+        let (info, _) = self.netloc?.rsplit_once('@')?;
+        Some(match info.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (info, None),
+        })
+    }
+
+    /// The request target: path (`/` if empty) and query (Tornado's `req_path`).
+    pub(crate) fn target(&self) -> String {
+        let mut t = String::with_capacity(self.path.len() + 2 + self.query.map_or(0, str::len));
+        t.push_str(if self.path.is_empty() { "/" } else { self.path });
+        if let Some(q) = self.query.filter(|q| !q.is_empty()) {
+            t.push('?');
+            t.push_str(q);
+        }
+        t
+    }
+
+    /// The parts as owned strings, the scheme lower-cased.
+    pub(crate) fn to_owned(self) -> SplitUrl {
+        SplitUrl {
+            scheme: self.scheme.to_ascii_lowercase(),
+            netloc: self.netloc.map(str::to_owned),
+            path: self.path.to_owned(),
+            query: self.query.map(str::to_owned),
+            fragment: self.fragment.map(str::to_owned),
+        }
+    }
+}
+
+/// Python's `urlsplit`: the URL cleaned (see [`clean`]), then split.
+pub(crate) fn split(url: &str) -> SplitUrl {
+    split_parts(&clean(url)).to_owned()
 }
 
 impl SplitUrl {
@@ -90,29 +156,6 @@ impl SplitUrl {
     pub(crate) fn host_port(&self) -> &str {
         let netloc = self.netloc.as_deref().unwrap_or("");
         netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp)
-    }
-
-    /// The `user:password` part of the authority, if any: (username, password).
-    pub(crate) fn userinfo(&self) -> Option<(&str, Option<&str>)> {
-        let (info, _) = self.netloc.as_deref()?.rsplit_once('@')?;
-        Some(match info.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (info, None),
-        })
-    }
-
-    /// The request target: path (`/` if empty) and query (Tornado's `req_path`).
-    pub(crate) fn target(&self) -> String {
-        let mut t = if self.path.is_empty() {
-            "/".to_owned()
-        } else {
-            self.path.clone()
-        };
-        if let Some(q) = self.query.as_deref().filter(|q| !q.is_empty()) {
-            t.push('?');
-            t.push_str(q);
-        }
-        t
     }
 }
 
@@ -201,12 +244,25 @@ mod tests {
         assert_eq!(u.query.as_deref(), Some("x=1"));
         assert_eq!(u.fragment.as_deref(), Some("frag"));
         assert_eq!(u.host_port(), "example.com:8080");
-        assert_eq!(u.userinfo(), Some(("me", Some("pw"))));
-        assert_eq!(u.target(), "/a/b?x=1");
-        assert_eq!(split("http://h").target(), "/");
+        let parts = split_parts("HTTP://me:pw@example.com:8080/a/b?x=1#frag");
+        assert_eq!(parts.to_owned(), u);
+        assert_eq!(parts.scheme, "HTTP");
+        assert_eq!(parts.host_port(), "example.com:8080");
+        assert_eq!(parts.userinfo(), Some(("me", Some("pw"))));
+        assert_eq!(parts.target(), "/a/b?x=1");
+        assert_eq!(split_parts("http://h").target(), "/");
+        assert_eq!(split_parts("http://h?").target(), "/");
         assert_eq!(split("h:5").scheme, "h");
         assert_eq!(split("ftp://example.com/").scheme, "ftp");
         assert_eq!(split("/relative").scheme, "");
+    }
+
+    #[test]
+    fn cleans_like_python() {
+        // Only URLs with leading controls or spaces, tabs or line breaks are copied.
+        assert!(matches!(clean("http://h/a"), Cow::Borrowed("http://h/a")));
+        assert_eq!(clean(" \x01http://h/a\tb\r\nc"), "http://h/abc");
+        assert_eq!(split(" http://h/a\tb").path, "/ab");
     }
 
     #[test]

@@ -240,7 +240,11 @@ impl HttpClientConnection {
             let head = self.read_head().await?;
             let head = parse_response_head(head).map_err(ReadError::Input)?;
             let code = head.code;
-            let reason = String::from_utf8_lossy(&head.reason).into_owned();
+            // The usual reason of the code is not copied.
+            let reason: std::borrow::Cow<'static, str> = match code.canonical_reason() {
+                Some(usual) if usual.as_bytes() == &head.reason[..] => usual.into(),
+                _ => String::from_utf8_lossy(&head.reason).into_owned().into(),
+            };
             let mut headers = head.headers;
             if code.is_informational() {
                 if headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING) {
@@ -258,7 +262,7 @@ impl HttpClientConnection {
                 let line = ResponseStartLine {
                     version: head.version,
                     code,
-                    reason: reason.into(),
+                    reason,
                 };
                 delegate
                     .informational_received(&line, &headers)
@@ -300,7 +304,7 @@ impl HttpClientConnection {
             let start_line = StartLine::Response(ResponseStartLine {
                 version: head.version,
                 code,
-                reason: reason.into(),
+                reason,
             });
             *delegate_knows = true;
             delegate

@@ -23,19 +23,25 @@
 /// assert_eq!(split_host_and_port("[::1]"), ("[::1]".to_owned(), None));
 /// ```
 pub fn split_host_and_port(netloc: &str) -> (String, Option<u16>) {
-    let whole = || (netloc.to_owned(), None);
+    let (host, port) = split_host_and_port_ref(netloc);
+    (host.to_owned(), port)
+}
+
+/// [`split_host_and_port`] as slices of `netloc` (*Rust-only*, no copy).
+pub fn split_host_and_port_ref(netloc: &str) -> (&str, Option<u16>) {
+    let whole = (netloc, None);
     let line = netloc.strip_suffix('\n').unwrap_or(netloc);
     // Python's `.` does not match a newline.
     if line.contains('\n') {
-        return whole();
+        return whole;
     }
     let Some((host, port)) = line.rsplit_once(':') else {
-        return whole();
+        return whole;
     };
     if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return whole();
+        return whole;
     }
-    (host.to_owned(), port.parse().ok())
+    (host, port.parse().ok())
 }
 
 /// `true` if `host` is acceptable in a `Host` header (Tornado's `_ABNF.host`, checked when a

@@ -21,7 +21,9 @@ pub use cookie::parse_cookie;
 pub use error::{HttpInputError, HttpOutputError, is_http_input_error, is_http_output_error};
 pub use header_params::parse_header;
 pub(crate) use host::{HostCheck, check_host};
-pub use host::{encode_username_password, is_valid_host, split_host_and_port};
+pub use host::{
+    encode_username_password, is_valid_host, split_host_and_port, split_host_and_port_ref,
+};
 pub use multipart::{Files, HttpFile, ParseMultipartConfig, parse_multipart_form_data};
 pub use range::{get_content_range, parse_request_range};
 pub(crate) use start_line::is_tchar;
