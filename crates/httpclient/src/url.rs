@@ -84,8 +84,7 @@ pub(crate) fn split_parts(url: &str) -> UrlParts<'_> {
 impl<'a> UrlParts<'a> {
     /// The authority without its `user:password@` part.
     pub(crate) fn host_port(&self) -> &'a str {
-        let netloc = self.netloc.unwrap_or("");
-        netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp)
+        host_port(self.netloc.unwrap_or(""))
     }
 
     /// The `user:password` part of the authority, if any: (username, password).
@@ -118,6 +117,11 @@ impl<'a> UrlParts<'a> {
             fragment: self.fragment.map(str::to_owned),
         }
     }
+}
+
+/// An authority without its `user:password@` part.
+fn host_port(netloc: &str) -> &str {
+    netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp)
 }
 
 /// Python's `urlsplit`: the URL cleaned (see [`clean`]), then split.
@@ -154,8 +158,7 @@ impl SplitUrl {
 
     /// The authority without its `user:password@` part.
     pub(crate) fn host_port(&self) -> &str {
-        let netloc = self.netloc.as_deref().unwrap_or("");
-        netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp)
+        host_port(self.netloc.as_deref().unwrap_or(""))
     }
 }
 

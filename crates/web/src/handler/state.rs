@@ -92,7 +92,7 @@ impl HandlerState {
                 state
             }
             None => Box::new(HandlerState {
-                request: RequestSlot(Some(HttpServerRequest::new(
+                request: Present(Some(HttpServerRequest::new(
                     line,
                     headers,
                     Bytes::new(),
@@ -122,7 +122,7 @@ impl HandlerState {
                 html_default: true,
             }),
         };
-        StateBox(Some(state))
+        StateBox(Present(Some(state)))
     }
 
     /// Empties the state for a later request (what a new one is made with); `false` when
@@ -163,55 +163,54 @@ impl HandlerState {
     }
 }
 
-/// A handler's request: there from the handler's creation until its state is recycled.
-pub(crate) struct RequestSlot(Option<HttpServerRequest>);
+/// A value that is there for as long as its owner is in use, and taken out (or dropped in
+/// place) only when the owner is done with it: a handler's request, emptied when its state
+/// is recycled, and a handler's state, given back to the pool when the handler is dropped.
+pub(crate) struct Present<T>(Option<T>);
 
-impl Deref for RequestSlot {
-    type Target = HttpServerRequest;
+impl<T> Deref for Present<T> {
+    type Target = T;
 
-    fn deref(&self) -> &HttpServerRequest {
+    fn deref(&self) -> &T {
         match &self.0 {
-            Some(request) => request,
-            None => unreachable!("a handler's request is taken only when the handler is dropped"),
+            Some(value) => value,
+            None => unreachable!("taken only when its owner is done with it"),
         }
     }
 }
 
-impl DerefMut for RequestSlot {
-    fn deref_mut(&mut self) -> &mut HttpServerRequest {
+impl<T> DerefMut for Present<T> {
+    fn deref_mut(&mut self) -> &mut T {
         match &mut self.0 {
-            Some(request) => request,
-            None => unreachable!("a handler's request is taken only when the handler is dropped"),
+            Some(value) => value,
+            None => unreachable!("taken only when its owner is done with it"),
         }
     }
 }
+
+/// A handler's request: there from the handler's creation until its state is recycled.
+pub(crate) type RequestSlot = Present<HttpServerRequest>;
 
 /// A handler's boxed state, given back to the thread's pool when the handler is dropped.
-pub(crate) struct StateBox(Option<Box<HandlerState>>);
+pub(crate) struct StateBox(Present<Box<HandlerState>>);
 
 impl Deref for StateBox {
     type Target = HandlerState;
 
     fn deref(&self) -> &HandlerState {
-        match &self.0 {
-            Some(state) => state,
-            None => unreachable!("a handler's state is taken only when the handler is dropped"),
-        }
+        &self.0
     }
 }
 
 impl DerefMut for StateBox {
     fn deref_mut(&mut self) -> &mut HandlerState {
-        match &mut self.0 {
-            Some(state) => state,
-            None => unreachable!("a handler's state is taken only when the handler is dropped"),
-        }
+        &mut self.0
     }
 }
 
 impl Drop for StateBox {
     fn drop(&mut self) {
-        let Some(mut state) = self.0.take() else {
+        let Some(mut state) = self.0.0.take() else {
             return;
         };
         if state.recycle() {
