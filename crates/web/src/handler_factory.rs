@@ -105,13 +105,19 @@ async fn run_methods<H: RequestHandler>(handler: &mut H, h: &mut Handler) -> Res
             HttpError::new(400).with_log_message(format!("Invalid body: {}", e.message()))
         })?;
     }
-    if h.app().settings.xsrf_cookies
-        && !matches!(
-            *h.request().method(),
-            Method::GET | Method::HEAD | Method::OPTIONS
-        )
-    {
-        handler.check_xsrf_cookie(h)?;
+    // XSRF checks, cookie-based and cross-origin, for requests that change state.
+    if !matches!(
+        *h.request().method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        if h.app().settings.xsrf_cookies {
+            handler.check_xsrf_cookie(h)?;
+        }
+        if h.app().settings.cross_origin_protection {
+            if let Some(refusal) = crate::cross_origin::check(handler, h) {
+                return Err(HttpError::new(403).with_log_message(refusal).into());
+            }
+        }
     }
     handler.prepare(h).await?;
     if h.finished() {

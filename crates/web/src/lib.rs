@@ -25,6 +25,7 @@
 mod application;
 mod body_pipe;
 mod cookies;
+mod cross_origin;
 mod entities;
 mod error;
 pub mod escape;

@@ -43,6 +43,14 @@ pub struct Settings {
     /// cookie's token in an `_xsrf` argument or an `X-XSRFToken`/`X-CSRFToken` header, or
     /// get 403 (`xsrf_cookies`).
     pub xsrf_cookies: bool,
+    /// Requests that change state and come from another origin, by `Sec-Fetch-Site` or,
+    /// without it, by an `Origin` that is not the `Host`, get 403 unless
+    /// [`check_trusted_origin`](crate::RequestHandler::check_trusted_origin) allows the
+    /// origin (`cross_origin_protection`, Tornado 6.6; off by default, as there).
+    pub cross_origin_protection: bool,
+    /// The origins the default `check_trusted_origin` allows, compared exactly
+    /// (`trusted_origins`, e.g. `https://app.example.com`).
+    pub trusted_origins: Vec<String>,
     /// The token format pages get: 2 (masked, the default) or 1 (`xsrf_cookie_version`).
     pub xsrf_cookie_version: u32,
     /// The name of the XSRF cookie (`xsrf_cookie_name`, `_xsrf`).
@@ -93,6 +101,8 @@ impl Default for Settings {
             compress_response: false,
             cookie_secret: None,
             xsrf_cookies: false,
+            cross_origin_protection: false,
+            trusted_origins: Vec::new(),
             xsrf_cookie_version: 2,
             xsrf_cookie_name: "_xsrf".to_owned(),
             xsrf_cookie_options: CookieOptions::default(),
@@ -130,6 +140,8 @@ impl fmt::Debug for Settings {
             .field("compress_response", &self.compress_response)
             .field("cookie_secret", &self.cookie_secret)
             .field("xsrf_cookies", &self.xsrf_cookies)
+            .field("cross_origin_protection", &self.cross_origin_protection)
+            .field("trusted_origins", &self.trusted_origins)
             .field("xsrf_cookie_version", &self.xsrf_cookie_version)
             .field("xsrf_cookie_name", &self.xsrf_cookie_name)
             .field("xsrf_cookie_options", &self.xsrf_cookie_options)

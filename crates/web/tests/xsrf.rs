@@ -1,8 +1,7 @@
 //! Port of `web_test.py::XSRFTest` and `XSRFCookieNameTest`. `test_versioning` changes the
 //! token version per request through the settings in Tornado; here two applications (one
-//! per version) share the cookie format, which is what the test checks. Not ported:
-//! `CrossOriginProtectionTest` (the `cross_origin_protection` setting is not implemented
-//! yet).
+//! per version) share the cookie format, which is what the test checks. The
+//! cross-origin protection tests are in `cross_origin.rs`.
 
 mod support;
 
