@@ -41,6 +41,7 @@ mod settings;
 pub mod signed_value;
 mod static_file;
 mod templates;
+mod url_checks;
 mod xsrf;
 
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};

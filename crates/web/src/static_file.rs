@@ -176,7 +176,7 @@ impl StaticFileHandler {
             if let Some(default) = &self.default_filename {
                 let request_path = h.request().path().to_owned();
                 if !request_path.ends_with('/') {
-                    if is_protocol_relative(&request_path) {
+                    if crate::url_checks::is_protocol_relative(&request_path) {
                         return Err(HttpError::new(403)
                             .with_log_message("cannot redirect path with two initial slashes")
                             .into());
@@ -256,16 +256,6 @@ fn resolve_within(path: &Path, allowed: &[&Path], message: &str) -> Result<PathB
     Err(HttpError::new(403)
         .with_log_message(format!("{message} is not in root static directory"))
         .into())
-}
-
-/// Whether a browser would read `url` as `//host/...` (backslashes count as slashes).
-fn is_protocol_relative(url: &str) -> bool {
-    let cleaned: String = url
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    let mut chars = cleaned.chars().map(|c| if c == '\\' { '/' } else { c });
-    chars.next() == Some('/') && chars.next() == Some('/')
 }
 
 /// `get_content_type`: from the extension; compressed files as Python's `mimetypes` says.

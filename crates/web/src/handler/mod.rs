@@ -17,6 +17,7 @@ use tornado_httpserver::{HeaderBlock, HeaderLines, HttpServerRequest};
 mod arguments;
 mod cookies;
 mod etag;
+mod slashes;
 mod state;
 
 pub use etag::ETag;
