@@ -114,7 +114,13 @@ impl Handler {
         &self.s.path_args
     }
 
-    /// The named arguments the route's pattern captured (`path_kwargs`).
+    /// The named arguments the route's pattern captured, in the pattern's order
+    /// (`path_kwargs`).
+    pub fn path_kwargs(&self) -> &[(String, String)] {
+        &self.s.path_kwargs
+    }
+
+    /// One named argument the route's pattern captured (`path_kwargs[name]`).
     pub fn path_kwarg(&self, name: &str) -> Option<&str> {
         self.s
             .path_kwargs
