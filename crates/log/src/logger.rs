@@ -71,8 +71,15 @@ fn install() -> bool {
             INSTALLED.store(true, Ordering::Release);
             true
         }
-        // Two threads racing here: the winner's logger is ours too.
-        Err(_) => INSTALLED.load(Ordering::Acquire),
+        // Two threads racing here: the winner may not have marked it installed yet, so
+        // whether the installed logger is ours is asked of `log` itself.
+        Err(_) => {
+            let ours = std::ptr::addr_eq(log::logger() as *const dyn log::Log, &LOGGER);
+            if ours {
+                INSTALLED.store(true, Ordering::Release);
+            }
+            ours
+        }
     }
 }
 

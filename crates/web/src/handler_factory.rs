@@ -96,7 +96,8 @@ async fn execute<H: RequestHandler>(mut handler: H, mut h: Handler, unimplemente
 
 /// Everything up to and including the verb method (`_execute`'s `try` block).
 async fn run_methods<H: RequestHandler>(handler: &mut H, h: &mut Handler) -> Result {
-    if !H::SUPPORTED_METHODS.contains(h.request().method()) {
+    let method = h.request().method();
+    if !H::SUPPORTED_METHODS.contains(method) && !H::OTHER_METHODS.contains(&method.as_str()) {
         return Err(Error::Unimplemented);
     }
     h.decode_path_args()?;
@@ -142,7 +143,7 @@ async fn run_methods<H: RequestHandler>(handler: &mut H, h: &mut Handler) -> Res
         Method::PATCH => handler.patch(h).await,
         Method::PUT => handler.put(h).await,
         Method::OPTIONS => handler.options(h).await,
-        _ => Err(Error::Unimplemented),
+        other => handler.other_method(h, &other).await,
     }
 }
 
@@ -202,15 +203,16 @@ impl StatusOk {
 fn allow_header<H: RequestHandler>(unimplemented: &AtomicU8) -> HeaderValue {
     let known = unimplemented.load(Ordering::Relaxed);
     let mut allow = String::new();
-    for m in H::SUPPORTED_METHODS {
-        let gone = verb_bit(m).is_some_and(|bit| known & bit != 0);
-        if gone {
-            continue;
-        }
+    let names = H::SUPPORTED_METHODS
+        .iter()
+        .filter(|m| verb_bit(m).is_none_or(|bit| known & bit == 0))
+        .map(Method::as_str)
+        .chain(H::OTHER_METHODS.iter().copied());
+    for name in names {
         if !allow.is_empty() {
             allow.push_str(", ");
         }
-        allow.push_str(m.as_str());
+        allow.push_str(name);
     }
     HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static(""))
 }

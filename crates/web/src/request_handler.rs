@@ -50,6 +50,11 @@ pub trait RequestHandler: 'static {
     /// `prepare`. Also what the `Allow` header of a 405 lists.
     const SUPPORTED_METHODS: &'static [Method] = DEFAULT_SUPPORTED_METHODS;
 
+    /// Methods beyond the standard ones that this handler answers, by name (Tornado's
+    /// `SUPPORTED_METHODS + ("OTHER",)`): they go to
+    /// [`other_method`](RequestHandler::other_method).
+    const OTHER_METHODS: &'static [&'static str] = &[];
+
     /// Whether the body is handed to [`data_received`](RequestHandler::data_received) as
     /// it arrives instead of being read whole first (`@stream_request_body`).
     const STREAM_REQUEST_BODY: bool = false;
@@ -80,6 +85,12 @@ pub trait RequestHandler: 'static {
     }
     /// `OPTIONS`.
     fn options(&mut self, h: &mut Handler) -> impl Future<Output = Result> {
+        async { Err(Error::Unimplemented) }
+    }
+    /// A method of [`OTHER_METHODS`](RequestHandler::OTHER_METHODS) (Tornado calls the
+    /// handler's method named after it, lower-cased): by default 405, as for an
+    /// unimplemented standard method.
+    fn other_method(&mut self, h: &mut Handler, method: &Method) -> impl Future<Output = Result> {
         async { Err(Error::Unimplemented) }
     }
 
