@@ -143,10 +143,11 @@ impl Application {
         };
         self.shared
             .router
-            .find(host, request.path())
+            .find(request, host, request.path())
             .unwrap_or_else(|| Found {
                 make: self.shared.default_handler.clone(),
                 args: PathArgs::default(),
+                app: None,
             })
     }
 }
@@ -200,6 +201,22 @@ impl RulesBuilder {
         });
     }
 
+    fn custom(&mut self, pattern: Option<&str>, router: Arc<dyn crate::FindHandler>) {
+        let matcher = match pattern.map(PathMatches::new) {
+            None => Matcher::Any,
+            Some(Ok(m)) => Matcher::Path(m),
+            Some(Err(e)) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        self.rules.push(Rule {
+            matcher,
+            target: Target::Custom(router),
+            name: None,
+        });
+    }
+
     fn build(self) -> Result<Router, crate::RoutingError> {
         match self.error {
             Some(e) => Err(e),
@@ -244,6 +261,15 @@ impl ApplicationBuilder {
     /// target is a router); `None` sends every request there that got this far.
     pub fn router(mut self, pattern: Option<&str>, router: Router) -> Self {
         self.rules.router(pattern, router);
+        self
+    }
+
+    /// Requests whose path matches `pattern` (all that got this far with `None`) are routed
+    /// by a router of one's own (`Rule(matcher, router)` with a `tornado.routing.Router`);
+    /// when it finds nothing, the next rules try. Its `reverse_url` serves the
+    /// application's.
+    pub fn custom_router(mut self, pattern: Option<&str>, router: impl crate::FindHandler) -> Self {
+        self.rules.custom(pattern, Arc::new(router));
         self
     }
 
@@ -377,6 +403,12 @@ impl RouterBuilder {
         self
     }
 
+    /// See [`ApplicationBuilder::custom_router`].
+    pub fn custom_router(mut self, pattern: Option<&str>, router: impl crate::FindHandler) -> Self {
+        self.rules.custom(pattern, Arc::new(router));
+        self
+    }
+
     /// The router, or the first invalid pattern.
     pub fn build(self) -> Result<Router, crate::RoutingError> {
         self.rules.build()
@@ -447,6 +479,9 @@ impl HttpMessageDelegate for WebMessage {
         let mut h = Handler::new(line, headers, self.conn.clone(), self.app.shared.clone());
         let found = self.app.find(h.request());
         h.s.raw_args = found.args;
+        if let Some(app) = found.app {
+            h.use_application(app.shared);
+        }
         if found.make.stream_request_body() {
             let (sender, receiver) = body_pipe();
             h.s.body = Some(receiver);

@@ -26,6 +26,7 @@ mod application;
 mod body_pipe;
 mod cookies;
 mod cross_origin;
+mod custom_router;
 mod entities;
 mod error;
 pub mod escape;
@@ -46,6 +47,7 @@ mod xsrf;
 
 pub use application::{Application, ApplicationBuilder, RouterBuilder, WebMessage};
 pub use cookies::{CookieOptions, InvalidCookie};
+pub use custom_router::{FindHandler, HandlerFactory, Route};
 pub use error::{Error, Finish, HttpError, Result};
 pub use handler::{ETag, Handler, InvalidHeader};
 pub use handlers::{ErrorHandler, FallbackHandler, RedirectHandler};

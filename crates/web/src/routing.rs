@@ -252,6 +252,8 @@ pub(crate) enum Target {
     Handler(Arc<dyn MakeHandler>),
     /// Routes again with its own rules (`Rule(matcher, router)`).
     Router(Arc<Router>),
+    /// A router of the application's own (`Rule(matcher, Router())`).
+    Custom(Arc<dyn crate::FindHandler>),
 }
 
 /// How a rule decides (`tornado.routing.Matcher`).
@@ -272,6 +274,9 @@ pub(crate) struct Rule {
 pub(crate) struct Found {
     pub(crate) make: Arc<dyn MakeHandler>,
     pub(crate) args: PathArgs,
+    /// The application whose settings the handler runs with, when a custom router chose
+    /// another than the routing one.
+    pub(crate) app: Option<crate::Application>,
 }
 
 /// Ordered rules (`tornado.routing.RuleRouter`, `ReversibleRuleRouter`). Build one with
@@ -281,8 +286,13 @@ pub struct Router {
 }
 
 impl Router {
-    /// The first rule's target that accepts a request for `path` on `host_name`.
-    pub(crate) fn find(&self, host_name: &str, path: &str) -> Option<Found> {
+    /// The first rule's target that accepts `request` (for `path` on `host_name`).
+    pub(crate) fn find(
+        &self,
+        request: &tornado_httpserver::HttpServerRequest,
+        host_name: &str,
+        path: &str,
+    ) -> Option<Found> {
         for rule in &self.rules {
             let args = match &rule.matcher {
                 Matcher::Path(p) => match p.match_path(path) {
@@ -298,11 +308,21 @@ impl Router {
                     return Some(Found {
                         make: make.clone(),
                         args,
+                        app: None,
                     });
                 }
                 Target::Router(router) => {
-                    if let Some(found) = router.find(host_name, path) {
+                    if let Some(found) = router.find(request, host_name, path) {
                         return Some(found);
+                    }
+                }
+                Target::Custom(router) => {
+                    if let Some(route) = router.find_handler(request) {
+                        return Some(Found {
+                            make: route.make,
+                            args: route.args,
+                            app: route.app,
+                        });
                     }
                 }
             }
@@ -323,10 +343,18 @@ impl Router {
                     return Some(p.reverse(args));
                 }
             }
-            if let Target::Router(r) = &rule.target {
-                if let Some(found) = r.reverse(name, args) {
-                    return Some(found);
+            match &rule.target {
+                Target::Router(r) => {
+                    if let Some(found) = r.reverse(name, args) {
+                        return Some(found);
+                    }
                 }
+                Target::Custom(r) => {
+                    if let Some(path) = r.reverse_url(name, args) {
+                        return Some(Ok(path));
+                    }
+                }
+                Target::Handler(_) => {}
             }
         }
         None

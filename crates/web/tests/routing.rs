@@ -3,10 +3,11 @@
 //! rules reversed, a callable of the HTTP layer as a target through `FallbackHandler`, 404
 //! for the rest) and the reversal rules of `PathMatches` (`test_reverse_url` cases).
 //!
-//! Not ported: `BasicRouterTestCase`, `HTTPMethodRouterTestCase`, `CustomRouterTestCase` and
-//! the `HTTPServerConnectionDelegate` target of `RuleRouterTest` — user-implemented routers
-//! (`Router.find_handler`) and rules whose target is any HTTP-layer delegate are not offered
-//! yet (DIFFERENCES.md); `WSGIContainerTestCase` (WSGI).
+//! Routers of one's own (`BasicRouterTestCase`, `HTTPMethodRouterTestCase`,
+//! `CustomRouterTestCase`, the nested custom router of `RuleRouterTest`) are in
+//! `custom_routers.rs`. Not ported: the `HTTPServerConnectionDelegate` target of
+//! `RuleRouterTest` (a rule's target is a handler, a router or a `FindHandler`; the HTTP
+//! layer is reached through `FallbackHandler`), and `WSGIContainerTestCase` (WSGI).
 
 mod support;
 

@@ -590,6 +590,12 @@ impl Handler {
         ));
     }
 
+    /// Runs the request with another application's settings and routes (a custom router's
+    /// choice).
+    pub(crate) fn use_application(&mut self, app: Arc<AppShared>) {
+        self.s.app = app;
+    }
+
     /// Parses the request's form body within the application's limits (`_parse_body`).
     pub(crate) fn parse_body(
         &mut self,
