@@ -186,22 +186,15 @@ impl RulesBuilder {
     }
 
     fn router(&mut self, pattern: Option<&str>, router: Router) {
-        let matcher = match pattern.map(PathMatches::new) {
-            None => Matcher::Any,
-            Some(Ok(m)) => Matcher::Path(m),
-            Some(Err(e)) => {
-                self.error.get_or_insert(e);
-                return;
-            }
-        };
-        self.rules.push(Rule {
-            matcher,
-            target: Target::Router(Arc::new(router)),
-            name: None,
-        });
+        self.routed(pattern, Target::Router(Arc::new(router)));
     }
 
     fn custom(&mut self, pattern: Option<&str>, router: Arc<dyn crate::FindHandler>) {
+        self.routed(pattern, Target::Custom(router));
+    }
+
+    /// A rule sending requests whose path matches `pattern` (all with `None`) to a router.
+    fn routed(&mut self, pattern: Option<&str>, target: Target) {
         let matcher = match pattern.map(PathMatches::new) {
             None => Matcher::Any,
             Some(Ok(m)) => Matcher::Path(m),
@@ -212,7 +205,7 @@ impl RulesBuilder {
         };
         self.rules.push(Rule {
             matcher,
-            target: Target::Custom(router),
+            target,
             name: None,
         });
     }

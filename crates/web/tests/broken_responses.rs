@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::{gen_test, get, serve};
+use support::{get, with_served};
 use tornado_iostream::IoStream;
 use tornado_log::ExpectLog;
 use tornado_web::{Application, Handler, RequestHandler, Result};
@@ -86,12 +86,8 @@ where
     F: FnOnce(SocketAddr) -> Fut + 'static,
     Fut: std::future::Future<Output = ()> + 'static,
 {
-    gen_test(|| async move {
-        let (_server, addr) = serve(&app());
-        let _access = ExpectLog::new("access", "").required(false);
-        SERVER_ERROR.with(|s| s.borrow_mut().take());
-        f(addr).await;
-    });
+    SERVER_ERROR.with(|s| s.borrow_mut().take());
+    with_served(app(), f);
 }
 
 fn server_error() -> Option<String> {

@@ -7,7 +7,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::{gen_test, send, serve};
+use support::{send, with_served};
 use tornado_log::ExpectLog;
 use tornado_web::{Application, ErrorHandler, Handler, RequestHandler, Result, Settings};
 
@@ -61,19 +61,6 @@ fn protected() -> Application {
         .unwrap()
 }
 
-/// Runs `f` against `app`, with the access log quiet.
-fn with<F, Fut>(app: Application, f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        f(addr).await;
-    });
-}
-
 /// The status of `method /` with `headers` (`(name, value)` pairs) and a small form body.
 async fn fetch(addr: SocketAddr, method: &str, headers: &[(&str, &str)]) -> u16 {
     let mut extra = String::from("Content-Type: application/x-www-form-urlencoded\r\n");
@@ -95,14 +82,14 @@ fn refused(method: &str, reason: &str) -> ExpectLog {
 
 #[test]
 fn test_sec_fetch_site_success() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(post(a, &[("Sec-Fetch-Site", "same-origin")]).await, 200);
     });
 }
 
 #[test]
 fn test_sec_fetch_site_fail() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused(
             "POST",
             "Sec-Fetch-Site cross-site & origin None not allowed",
@@ -113,14 +100,14 @@ fn test_sec_fetch_site_fail() {
 
 #[test]
 fn test_fallback_success() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(post(a, &[("Origin", OWN_URL)]).await, 200);
     });
 }
 
 #[test]
 fn test_fallback_fail() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Origin 'https://evil.example.com' not allowed");
         assert_eq!(
             post(a, &[("Origin", "https://evil.example.com")]).await,
@@ -131,7 +118,7 @@ fn test_fallback_fail() {
 
 #[test]
 fn test_fallback_no_origin() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(post(a, &[]).await, 200);
     });
 }
@@ -139,7 +126,7 @@ fn test_fallback_no_origin() {
 #[test]
 fn test_sec_fetch_site_none() {
     // Direct navigation (a typed URL or a bookmark).
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(post(a, &[("Sec-Fetch-Site", "none")]).await, 200);
     });
 }
@@ -147,7 +134,7 @@ fn test_sec_fetch_site_none() {
 #[test]
 fn test_sec_fetch_site_same_site() {
     // Same-site (a sibling subdomain, say) is not the same origin.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Sec-Fetch-Site same-site & origin");
         let headers = [
             ("Sec-Fetch-Site", "same-site"),
@@ -160,7 +147,7 @@ fn test_sec_fetch_site_same_site() {
 #[test]
 fn test_sec_fetch_site_takes_precedence_over_origin() {
     // With Sec-Fetch-Site, an Origin matching the host is not enough.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Sec-Fetch-Site cross-site");
         let headers = [("Sec-Fetch-Site", "cross-site"), ("Origin", OWN_URL)];
         assert_eq!(post(a, &headers).await, 403);
@@ -169,7 +156,7 @@ fn test_sec_fetch_site_takes_precedence_over_origin() {
 
 #[test]
 fn test_sec_fetch_site_trusted_origin() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let headers = [
             ("Sec-Fetch-Site", "cross-site"),
             ("Origin", "https://trusted.example.com"),
@@ -180,7 +167,7 @@ fn test_sec_fetch_site_trusted_origin() {
 
 #[test]
 fn test_sec_fetch_site_cross_site_no_origin() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Sec-Fetch-Site cross-site");
         assert_eq!(post(a, &[("Sec-Fetch-Site", "cross-site")]).await, 403);
     });
@@ -188,7 +175,7 @@ fn test_sec_fetch_site_cross_site_no_origin() {
 
 #[test]
 fn test_fallback_trusted_origin() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(
             post(a, &[("Origin", "https://trusted.example.com")]).await,
             200
@@ -199,7 +186,7 @@ fn test_fallback_trusted_origin() {
 #[test]
 fn test_fallback_trusted_origin_exact_match() {
     // Origins are compared exactly: a trailing slash or another scheme does not match.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         for origin in ["https://trusted.example.com/", "http://trusted.example.com"] {
             let _log = refused("POST", "Origin ");
             assert_eq!(post(a, &[("Origin", origin)]).await, 403, "{origin}");
@@ -210,7 +197,7 @@ fn test_fallback_trusted_origin_exact_match() {
 #[test]
 fn test_fallback_null_origin() {
     // Browsers send "null" for opaque origins such as sandboxed iframes.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Origin 'null' not allowed");
         assert_eq!(post(a, &[("Origin", "null")]).await, 403);
     });
@@ -218,7 +205,7 @@ fn test_fallback_null_origin() {
 
 #[test]
 fn test_fallback_origin_with_path() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let origin = format!("{OWN_URL}/foo");
         assert_eq!(post(a, &[("Origin", &origin)]).await, 200);
     });
@@ -226,7 +213,7 @@ fn test_fallback_origin_with_path() {
 
 #[test]
 fn test_fallback_case_insensitive() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         assert_eq!(post(a, &[("Origin", "http://LOCALHOST")]).await, 200);
     });
 }
@@ -234,7 +221,7 @@ fn test_fallback_case_insensitive() {
 #[test]
 fn test_fallback_ignores_referer() {
     // Only Origin is used; Referer is not consulted.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Origin 'https://evil.example.com' not allowed");
         let referer = format!("{OWN_URL}/");
         let headers = [
@@ -247,7 +234,7 @@ fn test_fallback_ignores_referer() {
 
 #[test]
 fn test_safe_methods_not_checked() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         for method in ["GET", "HEAD", "OPTIONS"] {
             let headers = [
                 ("Sec-Fetch-Site", "cross-site"),
@@ -261,7 +248,7 @@ fn test_safe_methods_not_checked() {
 #[test]
 fn test_other_unsafe_methods_checked() {
     // Methods the handler lacks would get 405, but the origin check comes first.
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         for method in ["PUT", "DELETE", "PATCH"] {
             let _log = refused(method, "Sec-Fetch-Site ");
             let status = fetch(a, method, &[("Sec-Fetch-Site", "cross-site")]).await;
@@ -274,7 +261,7 @@ fn test_other_unsafe_methods_checked() {
 /// `HTTPHeaders` gives it, so a second line cannot make a cross-site request pass.
 #[test]
 fn repeated_sec_fetch_site_is_not_same_origin() {
-    with(protected(), |a| async move {
+    with_served(protected(), |a| async move {
         let _log = refused("POST", "Sec-Fetch-Site same-origin,cross-site");
         let headers = [
             ("Sec-Fetch-Site", "same-origin"),
@@ -305,7 +292,7 @@ async fn cross_site_post(addr: SocketAddr, path: &str) -> u16 {
 
 #[test]
 fn test_error_cross_origin() {
-    with(error_app(), |a| async move {
+    with_served(error_app(), |a| async move {
         let _log = ExpectLog::new("general", "").required(false);
         assert_eq!(cross_site_post(a, "/error").await, 417);
     });
@@ -313,7 +300,7 @@ fn test_error_cross_origin() {
 
 #[test]
 fn test_404_cross_origin() {
-    with(error_app(), |a| async move {
+    with_served(error_app(), |a| async move {
         let _log = ExpectLog::new("general", "").required(false);
         assert_eq!(cross_site_post(a, "/404").await, 404);
     });
@@ -351,7 +338,7 @@ where
         })
         .build()
         .unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         let token = support::get(a, "/", "").await.text();
         f(a, token).await;
     });
@@ -402,7 +389,7 @@ fn test_origin_fails() {
 #[test]
 fn test_disabled_by_default() {
     let app = Application::builder().route("/", || Ok200).build().unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         let headers = [
             ("Sec-Fetch-Site", "cross-site"),
             ("Origin", "https://evil.com"),
@@ -413,9 +400,14 @@ fn test_disabled_by_default() {
 
 // CrossOriginProtectionCheckTrustedOriginTest
 
-fn overridden() -> Application {
+/// `make`'s handlers at `/`, with cross-origin protection and no trusted origins.
+fn protecting<F, H>(make: F) -> Application
+where
+    F: Fn() -> H + Send + Sync + 'static,
+    H: RequestHandler,
+{
     Application::builder()
-        .route("/", || TrustsExampleCom)
+        .route("/", make)
         .settings(Settings {
             cross_origin_protection: true,
             ..Settings::default()
@@ -424,9 +416,13 @@ fn overridden() -> Application {
         .unwrap()
 }
 
+fn overridden() -> Application {
+    protecting(|| TrustsExampleCom)
+}
+
 #[test]
 fn test_override_allows() {
-    with(overridden(), |a| async move {
+    with_served(overridden(), |a| async move {
         for headers in [
             &[
                 ("Sec-Fetch-Site", "same-site"),
@@ -441,7 +437,7 @@ fn test_override_allows() {
 
 #[test]
 fn test_override_rejects() {
-    with(overridden(), |a| async move {
+    with_served(overridden(), |a| async move {
         for headers in [
             &[
                 ("Sec-Fetch-Site", "cross-site"),
@@ -459,7 +455,7 @@ fn test_override_rejects() {
 fn test_override_not_called_for_same_origin() {
     // check_trusted_origin is consulted only for requests that look cross-origin: these
     // pass although it would refuse their origin.
-    with(overridden(), |a| async move {
+    with_served(overridden(), |a| async move {
         for headers in [
             &[("Sec-Fetch-Site", "same-origin")][..],
             &[("Origin", OWN_URL)][..],
@@ -499,19 +495,12 @@ impl RequestHandler for RecordsPrepare {
 }
 
 fn before_prepare() -> Application {
-    Application::builder()
-        .route("/", || RecordsPrepare)
-        .settings(Settings {
-            cross_origin_protection: true,
-            ..Settings::default()
-        })
-        .build()
-        .unwrap()
+    protecting(|| RecordsPrepare)
 }
 
 #[test]
 fn test_rejected_before_prepare() {
-    with(before_prepare(), |a| async move {
+    with_served(before_prepare(), |a| async move {
         let _log = refused(
             "POST",
             "Sec-Fetch-Site cross-site & origin 'https://evil.com'",
@@ -528,7 +517,7 @@ fn test_rejected_before_prepare() {
 #[test]
 fn test_websocket_upgrade_header_not_checked() {
     // A GET with `Upgrade: websocket` to a handler that is not a websocket one is a GET.
-    with(before_prepare(), |a| async move {
+    with_served(before_prepare(), |a| async move {
         let headers = [
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),

@@ -9,30 +9,15 @@
 mod support;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use http::Method;
-use support::{gen_test, get, send, serve};
+use support::{get, send, with_served};
 use tornado_httpserver::HttpServerRequest;
-use tornado_log::ExpectLog;
 use tornado_web::{
     Application, FallbackHandler, FindHandler, Handler, HandlerFactory, HttpError, RequestHandler,
     Result, Route, Settings,
 };
-
-fn with<F, Fut>(app: Application, f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        let _general = ExpectLog::new("general", "").required(false);
-        f(addr).await;
-    });
-}
 
 // BasicRouterTestCase: a router answering every request itself, at the HTTP layer.
 
@@ -59,7 +44,7 @@ fn test_basic_router() {
         .custom_router(None, basic_router())
         .build()
         .unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         assert_eq!(get(a, "/any_request", "").await.text(), "OK");
     });
 }
@@ -119,7 +104,7 @@ fn test_http_method_router() {
         .custom_router(None, router)
         .build()
         .unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         assert_eq!(
             send(a, "POST", "/post_resource", "", "data").await.status,
             200
@@ -200,7 +185,7 @@ fn test_custom_router() {
         .custom_router(None, router.clone())
         .build()
         .unwrap();
-    with(served, |a| async move {
+    with_served(served, |a| async move {
         for (path, body) in [
             ("/first_handler", "app1: first_handler: /first_handler"),
             ("/second_handler", "app2: second_handler: /second_handler"),
@@ -233,7 +218,7 @@ fn test_rule_based_router_with_a_custom_router() {
         &HandlerFactory::new(|| Named("nested_handler")),
     );
     let served = app.clone();
-    with(served, |a| async move {
+    with_served(served, |a| async move {
         assert_eq!(
             get(a, "/first_handler", "").await.text(),
             "first_handler: /first_handler"
@@ -269,7 +254,7 @@ fn named_path_arguments() {
         .custom_router(None, ById(HandlerFactory::new(|| Kw)))
         .build()
         .unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         assert_eq!(get(a, "/item/42", "").await.text(), "42");
         assert_eq!(get(a, "/other", "").await.status, 404);
     });

@@ -5,7 +5,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::{gen_test, get, send, serve};
+use support::{get, send, with_served};
 use tornado_log::ExpectLog;
 use tornado_web::{Application, Handler, RequestHandler, Result};
 
@@ -41,35 +41,26 @@ impl RequestHandler for AddSlash {
     }
 }
 
-fn with<F, Fut>(f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let app = Application::builder()
-            .route("/removeslash/", || RemoveSlash)
-            .route("/addslash", || AddSlash)
-            // Catch-all routes can see paths that start with two slashes.
-            .route(r"/+rem.*", || RemoveSlash)
-            .route(r"/+add.*", || AddSlash)
-            .route(r"/", || RemoveSlash)
-            .build()
-            .unwrap();
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        f(addr).await;
-    });
-}
-
 async fn location(addr: SocketAddr, path: &str) -> (u16, Option<String>) {
     let r = get(addr, path, "").await;
     (r.status, r.header("Location").map(str::to_owned))
 }
 
+fn app() -> Application {
+    Application::builder()
+        .route("/removeslash/", || RemoveSlash)
+        .route("/addslash", || AddSlash)
+        // Catch-all routes can see paths that start with two slashes.
+        .route(r"/+rem.*", || RemoveSlash)
+        .route(r"/+add.*", || AddSlash)
+        .route(r"/", || RemoveSlash)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn test_removeslash() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(
             location(a, "/removeslash/").await,
             (301, Some("/removeslash".to_owned()))
@@ -83,7 +74,7 @@ fn test_removeslash() {
 
 #[test]
 fn test_addslash() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(
             location(a, "/addslash").await,
             (301, Some("/addslash/".to_owned()))
@@ -98,7 +89,7 @@ fn test_addslash() {
 #[test]
 fn test_no_protocol_relative_redirect() {
     // Redirecting to //example.com would be an open redirect.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for path in [
             "//add.example.com",
             "///add.example.com",
@@ -121,7 +112,7 @@ fn test_no_protocol_relative_redirect() {
 /// redirected to nothing, and other methods than GET and HEAD get 404.
 #[test]
 fn paths_already_right_and_other_methods() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/", "").await;
         assert_eq!((r.status, r.text()), (200, "removed".to_owned()));
         let r = get(a, "/addslash/", "").await;

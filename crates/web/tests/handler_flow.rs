@@ -7,8 +7,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::{gen_test, get, serve};
-use tornado_log::ExpectLog;
+use support::{get, with_served};
 use tornado_web::{Application, CookieOptions, ETag, Handler, RequestHandler, Result};
 
 /// `ClearAllCookiesTest.Handler`
@@ -92,19 +91,6 @@ struct Plain;
 
 impl RequestHandler for Plain {}
 
-fn with<F, Fut>(app: Application, f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        let _general = ExpectLog::new("general", "").required(false);
-        f(addr).await;
-    });
-}
-
 fn app() -> Application {
     Application::builder()
         .route("/clear", || ClearAll)
@@ -119,7 +105,7 @@ fn app() -> Application {
 
 #[test]
 fn test_clear_all_cookies() {
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/clear", "Cookie: foo=bar; baz=xyzzy\r\n").await;
         let mut set: Vec<String> = r
             .headers
@@ -136,7 +122,7 @@ fn test_clear_all_cookies() {
 
 #[test]
 fn test_finish_in_prepare() {
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/prepare", "").await;
         assert_eq!((r.status, r.text()), (200, "done".to_owned()));
     });
@@ -145,7 +131,7 @@ fn test_finish_in_prepare() {
 #[test]
 fn test_404() {
     // Default404Test: the default handler's page.
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/", "").await;
         assert_eq!(r.status, 404);
         assert_eq!(
@@ -163,7 +149,7 @@ fn test_custom_404() {
         .default_handler(|| Custom404)
         .build()
         .unwrap();
-    with(app, |a| async move {
+    with_served(app, |a| async move {
         let r = get(a, "/", "").await;
         assert_eq!(
             (r.status, r.text()),
@@ -187,7 +173,7 @@ fn test_cache_etags() {
     // test_multiple_strong_etag_not_match, test_weak_etag_match,
     // test_multiple_weak_etag_match, test_weak_etag_not_match,
     // test_multiple_weak_etag_not_match.
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         for (computed, listed, status) in [
             ("\"xyzzy\"", "*", 304),
             ("\"xyzzy\"", "\"xyzzy\"", 304),
@@ -210,7 +196,7 @@ fn test_cache_etags() {
 
 #[test]
 fn test_pos() {
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/pos/foo", "").await;
         assert_eq!(r.status, 200);
         let data: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
@@ -220,7 +206,7 @@ fn test_pos() {
 
 #[test]
 fn test_kw() {
-    with(app(), |a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/kw/foo", "").await;
         assert_eq!(r.status, 200);
         let data: serde_json::Value = serde_json::from_slice(&r.body).unwrap();

@@ -11,8 +11,7 @@ mod support;
 use std::net::SocketAddr;
 
 use http::Method;
-use support::{gen_test, get, send, serve};
-use tornado_log::ExpectLog;
+use support::{get, send, with_served};
 use tornado_web::{Application, Finish, Handler, RequestHandler, Result};
 
 /// `UnimplementedHTTPMethodsTest.Handler` and `UnimplementedNonStandardMethodsTest.Handler`
@@ -96,34 +95,24 @@ impl RequestHandler for CatchMissing {
     }
 }
 
-fn with<F, Fut>(f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let app = Application::builder()
-            .route("/nothing", || Nothing)
-            .route("/echo", || EchoMethod)
-            .route("/patch", || PatchAndOther)
-            .route("/finish", || FinishWith401)
-            .route("/missing", || CatchMissing)
-            .build()
-            .unwrap();
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        let _general = ExpectLog::new("general", "").required(false);
-        f(addr).await;
-    });
-}
-
 async fn status(a: SocketAddr, method: &str, path: &str) -> u16 {
     send(a, method, path, "", "").await.status
 }
 
+fn app() -> Application {
+    Application::builder()
+        .route("/nothing", || Nothing)
+        .route("/echo", || EchoMethod)
+        .route("/patch", || PatchAndOther)
+        .route("/finish", || FinishWith401)
+        .route("/missing", || CatchMissing)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn test_unimplemented_standard_methods() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for method in ["HEAD", "GET", "DELETE", "OPTIONS", "POST", "PUT"] {
             assert_eq!(status(a, method, "/nothing").await, 405, "{method}");
         }
@@ -132,21 +121,21 @@ fn test_unimplemented_standard_methods() {
 
 #[test]
 fn test_unimplemented_patch() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(status(a, "PATCH", "/nothing").await, 405);
     });
 }
 
 #[test]
 fn test_unimplemented_other() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(status(a, "OTHER", "/nothing").await, 405);
     });
 }
 
 #[test]
 fn test_standard_methods() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = send(a, "HEAD", "/echo", "", "").await;
         assert!(r.body.is_empty());
         for method in ["GET", "DELETE", "OPTIONS", "POST", "PUT"] {
@@ -158,21 +147,21 @@ fn test_standard_methods() {
 
 #[test]
 fn test_patch() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(send(a, "PATCH", "/patch", "", "").await.text(), "patch");
     });
 }
 
 #[test]
 fn test_other() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(send(a, "OTHER", "/patch", "", "").await.text(), "other");
     });
 }
 
 #[test]
 fn test_finish_exception() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for path in ["/finish", "/finish?finish_value=1"] {
             let r = get(a, path, "").await;
             assert_eq!(r.status, 401);
@@ -187,7 +176,7 @@ fn test_finish_exception() {
 
 #[test]
 fn test_catch_error() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/missing", "").await;
         let data: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(
@@ -200,7 +189,7 @@ fn test_catch_error() {
 /// Not in Tornado's suite: a 405's `Allow` lists the handler's other methods too.
 #[test]
 fn allow_lists_other_methods() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = send(a, "DELETE", "/patch", "", "").await;
         assert_eq!(r.status, 405);
         let allow = r.header("Allow").unwrap_or_default().to_owned();

@@ -5,7 +5,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::{gen_test, get};
+use support::{get, with_served};
 use tornado_log::ExpectLog;
 use tornado_web::{Application, RedirectHandler};
 
@@ -22,18 +22,6 @@ fn app() -> Application {
         .route(r"/(.*?)/(.*?)/(.*)", to("/{1}/{0}/{2}"))
         .build()
         .unwrap()
-}
-
-fn with<F, Fut>(f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let (_server, addr) = support::serve(&app());
-        let _access = ExpectLog::new("access", "").required(false);
-        f(addr).await;
-    });
 }
 
 async fn redirect(a: SocketAddr, path: &str) -> (u16, Option<String>) {
@@ -55,21 +43,21 @@ const CANNOT: &str = "Redirect URL cannot change the scheme or netloc";
 
 #[test]
 fn test_basic_redirect() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(redirect(a, "/src").await, moved("/dst"));
     });
 }
 
 #[test]
 fn test_redirect_with_argument() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(redirect(a, "/src?foo=bar").await, moved("/dst?foo=bar"));
     });
 }
 
 #[test]
 fn test_redirect_with_appending_argument() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(
             redirect(a, "/src2?foo2=bar2").await,
             moved("/dst2?foo=bar&foo2=bar2")
@@ -79,14 +67,14 @@ fn test_redirect_with_appending_argument() {
 
 #[test]
 fn test_redirect_pattern() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(redirect(a, "/a/b/c").await, moved("/b/a/c"));
     });
 }
 
 #[test]
 fn test_redirect_double_slash() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         // The pattern reorders the components.
         assert_eq!(
             redirect(a, "/a/example.com/b").await,
@@ -110,7 +98,7 @@ fn test_redirect_double_slash() {
 
 #[test]
 fn test_substitution_after_first_slash() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for (path, location) in [
             ("/ok/target", "/ok/destination"),
             ("/a/b/target", "/a/b/destination"),
@@ -133,7 +121,7 @@ fn test_substitution_after_first_slash() {
 #[test]
 fn test_invalid_characters() {
     // These would otherwise be a 500 from setting the header.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for path in ["/any/%0Afoo", "/any/a%00b", "/any/%2F%2F%5B?x=1"] {
             refused(a, path, "Redirect URL ").await;
         }
@@ -143,7 +131,7 @@ fn test_invalid_characters() {
 #[test]
 fn test_non_ascii() {
     // Non-ASCII characters (slash look-alikes included) are fine, sent as UTF-8.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for (value, quoted) in [
             ("\u{e9}", "%C3%A9"),
             ("\u{4e2d}\u{6587}", "%E4%B8%AD%E6%96%87"),
@@ -163,7 +151,7 @@ fn test_non_ascii() {
 #[test]
 fn test_substitution_in_host() {
     // Substitutions cannot supply the host, with extra slashes or a query string either.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         for path in [
             "/hostless/evil.com",
             "/hostless//evil.com",
@@ -179,7 +167,7 @@ fn test_substitution_in_host() {
 #[test]
 fn test_redirect_cannot_change_host() {
     // Substitutions right after the host could extend it or add user info.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(
             redirect(a, "/moved/x").await,
             moved("https://example.com/x")
@@ -193,7 +181,7 @@ fn test_redirect_cannot_change_host() {
 #[test]
 fn test_template_starting_with_substitution() {
     // A relative URL is fine; an absolute one from the client is not.
-    with(|a| async move {
+    with_served(app(), |a| async move {
         assert_eq!(redirect(a, "/any/foo/bar").await, moved("foo/bar"));
         for path in [
             "/any/https://evil.com/",

@@ -7,8 +7,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::{Response, gen_test, get, serve};
-use tornado_log::ExpectLog;
+use support::{Response, get, with_served};
 use tornado_web::{Application, Handler, HttpError, RequestHandler, Result};
 
 /// `ClearHeaderTest.Handler`
@@ -81,30 +80,20 @@ impl RequestHandler for RaiseWithReason {
     }
 }
 
-fn with<F, Fut>(f: F)
-where
-    F: FnOnce(SocketAddr) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    gen_test(|| async move {
-        let app = Application::builder()
-            .route("/clear", || ClearHeader)
-            .route("/204", || NoContent)
-            .route("/304", || English)
-            .route("/status", || StatusReason)
-            .route("/raise", || RaiseWithReason)
-            .build()
-            .unwrap();
-        let (_server, addr) = serve(&app);
-        let _access = ExpectLog::new("access", "").required(false);
-        let _general = ExpectLog::new("general", "").required(false);
-        f(addr).await;
-    });
+fn app() -> Application {
+    Application::builder()
+        .route("/clear", || ClearHeader)
+        .route("/204", || NoContent)
+        .route("/304", || English)
+        .route("/status", || StatusReason)
+        .route("/raise", || RaiseWithReason)
+        .build()
+        .unwrap()
 }
 
 #[test]
 fn test_clear_header() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/clear", "").await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("h1"), None);
@@ -115,7 +104,7 @@ fn test_clear_header() {
 
 #[test]
 fn test_204_headers() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/204", "").await;
         assert_eq!(r.status, 204);
         assert_eq!(r.header("Content-Length"), None);
@@ -125,7 +114,7 @@ fn test_204_headers() {
 
 #[test]
 fn test_304_headers() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let first = get(a, "/304", "").await;
         assert_eq!(first.header("Content-Length"), Some("5"));
         assert_eq!(first.header("Content-Language"), Some("en_US"));
@@ -145,7 +134,7 @@ async fn status(a: SocketAddr, query: &str) -> Response {
 
 #[test]
 fn test_status() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = status(a, "code=304").await;
         assert_eq!((r.status, r.reason.as_str()), (304, "Not Modified"));
         let r = status(a, "code=304&reason=Foo").await;
@@ -159,7 +148,7 @@ fn test_status() {
 
 #[test]
 fn test_header_injection() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = status(a, "code=200&reason=OK%0D%0AX-Injection:injected").await;
         assert_eq!((r.status, r.reason.as_str()), (200, "Unknown"));
         assert_eq!(r.header("X-Injection"), None);
@@ -168,7 +157,7 @@ fn test_header_injection() {
 
 #[test]
 fn test_reason_xss() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = status(a, "code=400&reason=<script>alert(1)</script>").await;
         assert_eq!((r.status, r.reason.as_str()), (400, "Unknown"));
         assert!(!r.text().contains("script"), "{}", r.text());
@@ -178,7 +167,7 @@ fn test_reason_xss() {
 
 #[test]
 fn test_date_header() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/304", "").await;
         let date = httpdate::parse_http_date(r.header("Date").expect("a Date")).unwrap();
         let skew = match date.duration_since(std::time::SystemTime::now()) {
@@ -191,7 +180,7 @@ fn test_date_header() {
 
 #[test]
 fn test_raise_with_reason() {
-    with(|a| async move {
+    with_served(app(), |a| async move {
         let r = get(a, "/raise", "").await;
         assert_eq!((r.status, r.reason.as_str()), (682, "Foo"));
         assert!(r.text().contains("682: Foo"), "{}", r.text());

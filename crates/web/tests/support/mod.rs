@@ -21,6 +21,22 @@ pub(crate) fn gen_test<Fut: Future<Output = ()> + 'static>(f: impl FnOnce() -> F
     io_loop.close().unwrap();
 }
 
+/// Serves `app` on a fresh loop and runs `f` with its address. The access and general logs
+/// are expected but not required; a test's own expectations, made later, see their records
+/// first.
+pub(crate) fn with_served<F, Fut>(app: Application, f: F)
+where
+    F: FnOnce(SocketAddr) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    gen_test(|| async move {
+        let (_server, addr) = serve(&app);
+        let _access = tornado_log::ExpectLog::new("access", "").required(false);
+        let _general = tornado_log::ExpectLog::new("general", "").required(false);
+        f(addr).await;
+    });
+}
+
 /// Serves `app` on a loopback port of the current loop.
 pub(crate) fn serve(app: &Application) -> (HttpServer<Application>, SocketAddr) {
     let server = app
