@@ -13,10 +13,10 @@ use serde::Serialize;
 use tornado::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use tornado::http::{Method, StatusCode};
 use tornado::httpserver::{
-    HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
+    HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate, RequestHeaders,
     ServerConnection, StartLine, header_map, recycle_header_map,
 };
-use tornado::httputil::{HttpInputError, ResponseStartLine};
+use tornado::httputil::{HttpInputError, RequestStartLine, ResponseStartLine};
 use tornado::ioloop::IoLoop;
 use tornado::log::{GENERAL, enable_pretty_logging};
 
@@ -58,7 +58,27 @@ impl HttpServerConnectionDelegate for Hello {
     }
 }
 
+impl HelloRequest {
+    fn route(&mut self, line: &RequestStartLine) {
+        self.route = match (&line.method, line.path.path()) {
+            (&Method::GET, "/plaintext") => Route::Plaintext,
+            (&Method::GET, "/json") => Route::Json,
+            _ => Route::NotFound,
+        };
+    }
+}
+
 impl HttpMessageDelegate for HelloRequest {
+    /// What a server calls: the headers are not needed here, so no map is built for them.
+    async fn request_headers_received(
+        &mut self,
+        line: RequestStartLine,
+        _headers: RequestHeaders,
+    ) -> Result<(), HttpInputError> {
+        self.route(&line);
+        Ok(())
+    }
+
     async fn headers_received(
         &mut self,
         start_line: StartLine,
@@ -67,11 +87,7 @@ impl HttpMessageDelegate for HelloRequest {
         // Not needed here: its allocation can serve another message.
         recycle_header_map(headers);
         if let StartLine::Request(line) = start_line {
-            self.route = match (line.method, line.path.path()) {
-                (Method::GET, "/plaintext") => Route::Plaintext,
-                (Method::GET, "/json") => Route::Json,
-                _ => Route::NotFound,
-            };
+            self.route(&line);
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::delegate::{
 use crate::http1::HttpConnection;
 use crate::httputil::{HttpInputError, ParseBodyConfig, RequestStartLine};
 use crate::request::HttpServerRequest;
+use crate::request_headers::RequestHeaders;
 
 /// Adapts a function of a whole [`HttpServerRequest`] to the delegate interface: the body
 /// is read into memory, then the function is called.
@@ -71,7 +72,7 @@ pub struct CallbackMessage<F> {
     callback: Arc<F>,
     config: Arc<ParseBodyConfig>,
     connection: HttpConnection,
-    head: Option<(RequestStartLine, HeaderMap)>,
+    head: Option<(RequestStartLine, RequestHeaders)>,
     body: Body,
 }
 
@@ -93,11 +94,21 @@ where
     ) -> Result<(), HttpInputError> {
         match start_line {
             StartLine::Request(line) => {
-                self.head = Some((line, headers));
+                self.head = Some((line, headers.into()));
                 Ok(())
             }
             StartLine::Response(_) => Err(HttpInputError::new("a response sent to a server")),
         }
+    }
+
+    async fn request_headers_received(
+        &mut self,
+        start_line: RequestStartLine,
+        headers: RequestHeaders,
+    ) -> Result<(), HttpInputError> {
+        // The request keeps the head: its map is built if the callback asks for it.
+        self.head = Some((start_line, headers));
+        Ok(())
     }
 
     async fn data_received(&mut self, chunk: Bytes) -> Result<(), HttpInputError> {

@@ -9,6 +9,7 @@ use http::HeaderMap;
 
 use crate::http1::HttpConnection;
 use crate::httputil::{HttpInputError, RequestStartLine, ResponseStartLine};
+use crate::request_headers::RequestHeaders;
 
 /// The first line of a message: a request's (on a server) or a response's (on a client).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,19 @@ pub trait HttpMessageDelegate: 'static {
         start_line: StartLine,
         headers: HeaderMap,
     ) -> impl Future<Output = Result<(), HttpInputError>>;
+
+    /// A request's head has arrived (on a server), its headers not yet made into a map; this
+    /// is what a server calls. Default: [`headers_received`](HttpMessageDelegate::headers_received)
+    /// with the map built. A delegate that reads few headers overrides it and keeps the
+    /// [`RequestHeaders`] (the web framework's requests do), so that a map is built only if
+    /// someone asks for one.
+    fn request_headers_received(
+        &mut self,
+        start_line: RequestStartLine,
+        headers: RequestHeaders,
+    ) -> impl Future<Output = Result<(), HttpInputError>> {
+        self.headers_received(StartLine::Request(start_line), headers.into_map())
+    }
 
     /// A piece of body has arrived. An error rejects the message as malformed.
     fn data_received(&mut self, chunk: Bytes) -> impl Future<Output = Result<(), HttpInputError>>;

@@ -9,7 +9,8 @@ use http::HeaderMap;
 use http::header::{CONTENT_ENCODING, HeaderName};
 
 use crate::delegate::{HttpMessageDelegate, StartLine};
-use crate::httputil::HttpInputError;
+use crate::httputil::{HttpInputError, RequestStartLine};
+use crate::request_headers::RequestHeaders;
 
 /// Invalid gzip data: a bad header, a bad checksum, trailing garbage, or a truncated stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +281,26 @@ impl<M: HttpMessageDelegate> HttpMessageDelegate for GzipDelegate<M> {
             }
         }
         self.inner.headers_received(start_line, headers).await
+    }
+
+    async fn request_headers_received(
+        &mut self,
+        start_line: RequestStartLine,
+        mut headers: RequestHeaders,
+    ) -> Result<(), HttpInputError> {
+        if headers
+            .get(&CONTENT_ENCODING)
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"gzip"))
+        {
+            self.decoder = Some(GzipDecompressor::new());
+            let map = headers.map_mut();
+            if let Some(v) = map.remove(CONTENT_ENCODING) {
+                map.append(X_CONSUMED.clone(), v);
+            }
+        }
+        self.inner
+            .request_headers_received(start_line, headers)
+            .await
     }
 
     async fn data_received(&mut self, chunk: Bytes) -> Result<(), HttpInputError> {

@@ -13,6 +13,7 @@ pub mod http1;
 pub mod httputil;
 mod request;
 mod request_args;
+mod request_headers;
 mod server;
 mod settings;
 
@@ -27,5 +28,6 @@ pub use header_pool::{header_map, recycle_header_map};
 pub use header_values::{content_length, http_date};
 pub use http1::{FixedLines, HeaderBlock, HeaderLines, HttpConnection, HttpConnectionParameters};
 pub use request::HttpServerRequest;
+pub use request_headers::{GetAll, RequestHeaders};
 pub use server::HttpServer;
 pub use settings::{DEFAULT_IDLE_CONNECTION_TIMEOUT, HttpServerSettings};

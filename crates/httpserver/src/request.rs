@@ -14,6 +14,7 @@ use http::{Method, StatusCode, Version};
 use crate::context::RequestContext;
 use crate::http1::HttpConnection;
 use crate::httputil::{Arguments, Files, RequestStartLine, RequestTarget, ResponseStartLine};
+use crate::request_headers::RequestHeaders;
 
 /// A request with its body read (`tornado.httputil.HTTPServerRequest`), as the callback of
 /// [`HttpServer::from_fn`](crate::HttpServer::from_fn) receives it. Its response is written
@@ -26,7 +27,7 @@ pub struct HttpServerRequest {
     pub(crate) method: Method,
     pub(crate) target: RequestTarget,
     pub(crate) version: Version,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: RequestHeaders,
     pub(crate) body: Bytes,
     pub(crate) context: RequestContext,
     pub(crate) connection: HttpConnection,
@@ -40,7 +41,7 @@ impl HttpServerRequest {
     /// `_CallableAdapter` and web framework build it once the head is read).
     pub fn new(
         start_line: RequestStartLine,
-        headers: HeaderMap,
+        headers: impl Into<RequestHeaders>,
         body: Bytes,
         connection: HttpConnection,
     ) -> Self {
@@ -49,7 +50,7 @@ impl HttpServerRequest {
             target: start_line.path,
             version: start_line.version,
             context: connection.context(),
-            headers,
+            headers: headers.into(),
             body,
             connection,
             // The loop iteration's start (no clock read per request); outside a loop, now.
@@ -71,18 +72,17 @@ impl HttpServerRequest {
         &mut self,
         config: &crate::httputil::ParseBodyConfig,
     ) -> Result<(), crate::httputil::HttpInputError> {
-        let Some(content_type) = crate::find_header(&self.headers, &http::header::CONTENT_TYPE)
-        else {
+        let Some(content_type) = self.headers.get(&http::header::CONTENT_TYPE) else {
             return Ok(());
         };
-        let content_type = content_type.to_str().unwrap_or("");
+        let content_type = std::str::from_utf8(content_type).unwrap_or("");
         let args = self.args.get_mut();
         crate::httputil::parse_body_arguments(
             content_type,
             &self.body,
             &mut args.body,
             &mut args.files,
-            Some(&self.headers),
+            Some(self.headers.map()),
             config,
         )
     }
@@ -118,14 +118,32 @@ impl HttpServerRequest {
         self.version
     }
 
-    /// The headers (`headers`): repeated headers keep every value.
+    /// The headers (`headers`): repeated headers keep every value. A request read by the
+    /// server has its map built on the first call (see
+    /// [`request_headers`](HttpServerRequest::request_headers)).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers.map()
     }
 
     /// The headers, to change (`headers` is a mutable attribute in Tornado).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.headers.map_mut()
+    }
+
+    /// The headers as the server read them: [`get`](RequestHeaders::get) and
+    /// [`get_all`](RequestHeaders::get_all) find a header without building the map that
+    /// [`headers`](HttpServerRequest::headers) builds.
+    pub fn request_headers(&self) -> &RequestHeaders {
+        &self.headers
+    }
+
+    /// Gives the request's header map, if one was built, to this thread's pool (see
+    /// [`recycle_header_map`](crate::recycle_header_map)); the request has no headers
+    /// afterwards. For a server that keeps requests' memory for later ones.
+    pub fn recycle_headers(&mut self) {
+        if let Some(map) = std::mem::take(&mut self.headers).take_map() {
+            crate::recycle_header_map(map);
+        }
     }
 
     /// The body (`body`), empty if there was none.
@@ -158,7 +176,10 @@ impl HttpServerRequest {
     /// The cookies the client sent, by name; of repeated names the last wins, as with
     /// Tornado's `SimpleCookie` (`cookies`).
     pub fn cookies(&self) -> &HashMap<String, String> {
-        let header = self.headers.get(COOKIE).and_then(|v| v.to_str().ok());
+        let header = self
+            .headers
+            .get(&COOKIE)
+            .and_then(|v| std::str::from_utf8(v).ok());
         self.args.get().cookies(header)
     }
 
@@ -176,8 +197,8 @@ impl HttpServerRequest {
     /// The `Host` header, or `127.0.0.1` for an HTTP/1.0 request without one (`host`).
     pub fn host(&self) -> &str {
         self.headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
+            .get(&HOST)
+            .and_then(|h| std::str::from_utf8(h).ok())
             .unwrap_or("127.0.0.1")
     }
 

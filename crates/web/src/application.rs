@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
-use tornado_httpserver::httputil::HttpInputError;
+use tornado_httpserver::httputil::{HttpInputError, RequestStartLine};
 use tornado_httpserver::{
     HeaderLines, HttpConnection, HttpMessageDelegate, HttpServer, HttpServerConnectionDelegate,
-    HttpServerRequest, HttpServerSettings, ServerConnection, StartLine,
+    HttpServerRequest, HttpServerSettings, RequestHeaders, ServerConnection, StartLine,
 };
 use tornado_ioloop::{IoLoop, Task};
 
@@ -468,6 +468,14 @@ impl HttpMessageDelegate for WebMessage {
         let StartLine::Request(line) = start_line else {
             return Err(HttpInputError::new("a response sent to a server"));
         };
+        self.request_headers_received(line, headers.into()).await
+    }
+
+    async fn request_headers_received(
+        &mut self,
+        line: RequestStartLine,
+        headers: RequestHeaders,
+    ) -> Result<(), HttpInputError> {
         // The request is made where it stays, in the handler's state, then routed.
         let mut h = Handler::new(line, headers, self.conn.clone(), self.app.shared.clone());
         let found = self.app.find(h.request());

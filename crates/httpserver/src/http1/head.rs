@@ -5,12 +5,11 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::Bytes;
-use http::header::{
-    CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING,
-};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use crate::httputil::HttpInputError;
+use crate::request_headers::RequestHeaders;
 
 /// Finds the end of a head (the first empty line) in a buffer that grows between calls, each
 /// byte examined about once: a client sending its head one byte at a time costs linear time,
@@ -77,28 +76,36 @@ pub(crate) struct HeadFacts {
 }
 
 impl HeadFacts {
-    fn note(&mut self, name: &HeaderName, value: &[u8], range: Range<usize>) {
-        if name == HOST {
-            if self.hosts == 0 {
-                self.host = range;
+    /// Notes the header `name` (as sent, in any case) with `value`, found at `range`.
+    pub(crate) fn note(&mut self, name: &[u8], value: &[u8], range: Range<usize>) {
+        // Names are compared by length first: most headers are none of these.
+        match name.len() {
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                if self.hosts == 0 {
+                    self.host = range;
+                }
+                self.hosts = self.hosts.saturating_add(1);
             }
-            self.hosts = self.hosts.saturating_add(1);
-        } else if name == CONNECTION {
-            self.connection = match self.connection {
-                ConnectionToken::Absent if value.eq_ignore_ascii_case(b"close") => {
-                    ConnectionToken::Close
-                }
-                ConnectionToken::Absent if value.eq_ignore_ascii_case(b"keep-alive") => {
-                    ConnectionToken::KeepAlive
-                }
-                _ => ConnectionToken::Other,
-            };
-        } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            self.framed = true;
-        } else if name == EXPECT {
-            // A second `Expect` cancels the first (their joined value is not `100-continue`).
-            self.expect_continue =
-                !self.expect_continue && value.eq_ignore_ascii_case(b"100-continue");
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                self.connection = match self.connection {
+                    ConnectionToken::Absent if value.eq_ignore_ascii_case(b"close") => {
+                        ConnectionToken::Close
+                    }
+                    ConnectionToken::Absent if value.eq_ignore_ascii_case(b"keep-alive") => {
+                        ConnectionToken::KeepAlive
+                    }
+                    _ => ConnectionToken::Other,
+                };
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => self.framed = true,
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => self.framed = true,
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                // A second `Expect` cancels the first (their joined value is not
+                // `100-continue`).
+                self.expect_continue =
+                    !self.expect_continue && value.eq_ignore_ascii_case(b"100-continue");
+            }
+            _ => {}
         }
     }
 }
@@ -111,7 +118,7 @@ pub(crate) struct RequestHead {
     pub(crate) method: Method,
     pub(crate) target: Bytes,
     pub(crate) version: Version,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: RequestHeaders,
     pub(crate) facts: HeadFacts,
 }
 
@@ -159,9 +166,9 @@ pub(crate) fn build_headers<'n>(
     let mut headers = crate::header_pool::header_map_for(parsed.len());
     let mut facts = HeadFacts::default();
     for (name, range) in parsed {
+        facts.note(name, &head[range.clone()], range.clone());
         let name =
             HeaderName::from_bytes(name).map_err(|_| HttpInputError::new("invalid header name"))?;
-        facts.note(&name, &head[range.clone()], range.clone());
         let value = HeaderValue::from_maybe_shared(head.slice(range))
             .map_err(|_| HttpInputError::new("invalid character in header value"))?;
         headers
@@ -226,6 +233,7 @@ fn request_from(
         Version::HTTP_11
     };
     let (headers, facts) = build_headers(head, httparse_headers(head, req.headers))?;
+    let headers = RequestHeaders::from_map(headers);
     Ok(RequestHead {
         raw: head.clone(),
         method,
@@ -319,7 +327,7 @@ mod tests {
         assert_eq!(r.method, Method::POST);
         assert_eq!(&r.target[..], b"/a?b=c");
         assert_eq!(r.version, Version::HTTP_11);
-        let values: Vec<_> = r.headers.get_all("x-a").iter().collect();
+        let values: Vec<_> = r.headers.map().get_all("x-a").iter().collect();
         assert_eq!(values, ["1", "2"]);
     }
 
@@ -331,7 +339,7 @@ mod tests {
         }
         raw.extend_from_slice(b"\r\n");
         let r = parse_request_head(Bytes::from(raw)).unwrap();
-        assert_eq!(r.headers.len(), 200);
+        assert_eq!(r.headers.map().len(), 200);
     }
 
     #[test]

@@ -14,8 +14,9 @@ use std::ops::Range;
 use bytes::Bytes;
 use http::{Method, Version};
 
-use super::head::{RequestHead, build_headers, range_of};
+use super::head::{HeadFacts, RequestHead, range_of};
 use crate::httputil::HttpInputError;
+use crate::request_headers::RequestHeaders;
 
 /// As many headers as the in-place parse handles; heads with more go the general way.
 const IN_PLACE_HEADERS: usize = 32;
@@ -78,17 +79,18 @@ pub(crate) fn request_from_layout(
 ) -> Result<RequestHead, HttpInputError> {
     let method = Method::from_bytes(&head[layout.method])
         .map_err(|_| HttpInputError::new("Malformed HTTP request line"))?;
-    let (headers, facts) = build_headers(
-        &head,
-        spans
-            .iter()
-            .map(|(name, value)| (&head[name.clone()], value.clone())),
-    )?;
+    // What the connection needs is noted here; the header map waits until someone asks
+    // for it (httparse has checked every name and value already).
+    let mut facts = HeadFacts::default();
+    for (name, value) in spans {
+        facts.note(&head[name.clone()], &head[value.clone()], value.clone());
+    }
+    let first_line = spans.first().map_or(head.len(), |(name, _)| name.start);
     Ok(RequestHead {
         method,
         target: head.slice(layout.target),
         version: layout.version,
-        headers,
+        headers: RequestHeaders::from_checked_head(head.clone(), first_line, spans.len()),
         facts,
         raw: head,
     })
@@ -113,8 +115,8 @@ mod tests {
             let a = request_from_layout(head.clone(), layout, &spans).unwrap();
             let b = parse_request_head(head).unwrap();
             assert_eq!(
-                (&a.method, &a.target, a.version, &a.headers),
-                (&b.method, &b.target, b.version, &b.headers)
+                (&a.method, &a.target, a.version, a.headers.map()),
+                (&b.method, &b.target, b.version, b.headers.map())
             );
             assert_eq!(a.facts.hosts, b.facts.hosts);
             assert_eq!(a.facts.framed, b.facts.framed);

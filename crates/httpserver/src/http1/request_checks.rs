@@ -71,7 +71,7 @@ pub(super) fn validate_request(head: &RequestHead) -> Result<(), HttpInputError>
 /// (`set_max_body_size` from a streaming handler's `prepare`).
 pub(super) fn body_framing(head: &RequestHead) -> Result<Framing, HttpInputError> {
     if head.facts.framed {
-        request_framing(&head.headers, u64::MAX)
+        request_framing(head.headers.map(), u64::MAX)
     } else {
         Ok(Framing::Empty)
     }

@@ -25,9 +25,7 @@ use super::read_head::{IdleTimer, ReadHead, read_head};
 use super::request_checks::{body_framing, can_keep_alive, validate_request};
 use super::server_body::read_body;
 use crate::context::RequestContext;
-use crate::delegate::{
-    HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection, StartLine,
-};
+use crate::delegate::{HttpMessageDelegate, HttpServerConnectionDelegate, ServerConnection};
 use crate::gzip::GzipDelegate;
 use crate::httputil::{HttpInputError, RequestStartLine, RequestTarget};
 
@@ -198,13 +196,13 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                 ReadHead::InPlace(head, layout) => request_from_layout(head, layout, &spans),
                 ReadHead::Delimited(head) => parse_request_head(head),
             };
-            let checked = head.and_then(|head| {
-                validate_request(&head)?;
-                let framing = body_framing(&head)?;
-                Ok((head, framing))
-            });
-            let (head, framing) = match checked {
-                Ok(checked) => checked,
+            // Checked where it is: moving the head (into a result, a tuple) copies it.
+            let head = match head {
+                Ok(head) => head,
+                Err(e) => break 'request bad_request(&stream, &base, &e).await,
+            };
+            let framing = match validate_request(&head).and_then(|()| body_framing(&head)) {
+                Ok(framing) => framing,
                 Err(e) => break 'request bad_request(&stream, &base, &e).await,
             };
             let RequestHead {
@@ -216,7 +214,7 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                 ..
             } = head;
             let context = match &config.xheaders {
-                Some(trusted) => base.with_xheaders(&headers, trusted),
+                Some(trusted) => base.with_xheaders(headers.map(), trusted),
                 None => base.clone(),
             };
             let keep_alive = can_keep_alive(params, &method, version, &facts);
@@ -236,13 +234,13 @@ async fn serve_with<D: HttpServerConnectionDelegate, W: MessageWrap>(
                 delegate.start_request(&server_conn, HttpConnection::new(shared.clone())),
                 params,
             );
-            let start_line = StartLine::Request(RequestStartLine {
+            let start_line = RequestStartLine {
                 method,
                 // httparse hands out the target as a `str`: it is UTF-8.
                 path: RequestTarget::from_utf8_unchecked_bytes(target),
                 version,
-            });
-            if let Err(e) = msg.headers_received(start_line, headers).await {
+            };
+            if let Err(e) = msg.request_headers_received(start_line, headers).await {
                 msg.on_connection_close();
                 break 'request bad_request(&stream, &base, &e).await;
             }

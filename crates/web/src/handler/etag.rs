@@ -79,8 +79,8 @@ impl Handler {
     pub fn check_etag(&self, etag: impl AsRef<[u8]>) -> bool {
         let ours = strip_weak(etag.as_ref());
         let mut listed = false;
-        for value in tornado_httpserver::find_headers(self.s.request.headers(), &IF_NONE_MATCH) {
-            for tag in etags(value.as_bytes()) {
+        for value in self.s.request.request_headers().get_all(&IF_NONE_MATCH) {
+            for tag in etags(value) {
                 if !listed && tag == b"*" {
                     return true;
                 }

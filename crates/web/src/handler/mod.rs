@@ -54,7 +54,7 @@ pub struct Handler {
 impl Handler {
     pub(crate) fn new(
         line: tornado_httpserver::httputil::RequestStartLine,
-        headers: http::HeaderMap,
+        headers: tornado_httpserver::RequestHeaders,
         connection: tornado_httpserver::HttpConnection,
         app: Arc<AppShared>,
     ) -> Self {

@@ -9,9 +9,9 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
 use tornado_httpserver::httputil::RequestStartLine;
-use tornado_httpserver::{HttpConnection, HttpServerRequest, recycle_header_map};
+use tornado_httpserver::{HttpConnection, HttpServerRequest, RequestHeaders};
 
 use super::{ETag, Handler};
 use crate::application::AppShared;
@@ -76,7 +76,7 @@ impl HandlerState {
     /// A state for `request`: one of the thread's kept ones when there is one.
     pub(super) fn boxed(
         line: RequestStartLine,
-        headers: HeaderMap,
+        headers: RequestHeaders,
         connection: HttpConnection,
         app: Arc<AppShared>,
     ) -> StateBox {
@@ -130,8 +130,8 @@ impl HandlerState {
     /// it.
     fn recycle(&mut self) -> bool {
         if let Some(request) = self.request.0.as_mut() {
-            // The request's map can serve a later head of this thread.
-            recycle_header_map(std::mem::take(request.headers_mut()));
+            // The request's map, if one was built, can serve a later head of this thread.
+            request.recycle_headers();
         }
         // Dropped where it is (taking it would copy it out first).
         self.request.0 = None;
