@@ -319,11 +319,13 @@ impl Handler {
             return Err(Error::msg("Cannot write() after finish()"));
         }
         let start = self.s.buffer.len();
-        let mut writer = JsonWriter(&mut self.s.buffer);
-        if let Err(e) = serde_json::to_writer(&mut writer, value) {
+        // Serialized straight into the output, then `</` escaped in what was added (rare:
+        // only strings can hold it, so the usual value is scanned once and left alone).
+        if let Err(e) = serde_json::to_writer(bytes::BufMut::writer(&mut self.s.buffer), value) {
             self.s.buffer.truncate(start);
             return Err(e.into());
         }
+        escape_closing_tags(&mut self.s.buffer, start);
         self.s.html_default = false;
         self.s.headers.insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
         Ok(())
@@ -647,32 +649,20 @@ fn should_not_send_content(status: u16) -> bool {
 }
 
 /// Writes serde_json's output into the buffer with `</` escaped.
-struct JsonWriter<'a>(&'a mut BytesMut);
-
-impl io::Write for JsonWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = buf;
-        while let Some(i) = memchr::memchr(b'/', rest) {
-            let after_lt = if i > 0 {
-                rest[i - 1] == b'<'
-            } else {
-                self.0.last() == Some(&b'<')
-            };
-            self.0.extend_from_slice(&rest[..i]);
-            if after_lt {
-                self.0.extend_from_slice(b"\\/");
-            } else {
-                self.0.extend_from_slice(b"/");
-            }
-            rest = &rest[i + 1..];
-        }
-        self.0.extend_from_slice(rest);
-        Ok(buf.len())
+/// Writes each `</` in `buffer[from..]` as `<\/`.
+fn escape_closing_tags(buffer: &mut BytesMut, from: usize) {
+    let Some(first) = memchr::memmem::find(&buffer[from..], b"</") else {
+        return;
+    };
+    let tail = buffer[from + first..].to_vec();
+    buffer.truncate(from + first);
+    let mut rest = &tail[..];
+    while let Some(i) = memchr::memmem::find(rest, b"</") {
+        buffer.extend_from_slice(&rest[..i]);
+        buffer.extend_from_slice(b"<\\/");
+        rest = &rest[i + 2..];
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    buffer.extend_from_slice(rest);
 }
 
 /// A header name or value that cannot be written (`ValueError("Unsafe header value")`).
@@ -703,12 +693,13 @@ mod tests {
 
     #[test]
     fn json_escapes_closing_tags() {
-        let mut buf = BytesMut::new();
-        serde_json::to_writer(
-            JsonWriter(&mut buf),
-            &serde_json::json!({"a": "</script>/x"}),
-        )
-        .unwrap();
-        assert_eq!(&buf[..], br#"{"a":"<\/script>/x"}"#);
+        let mut buf = BytesMut::from(&b"<p>"[..]);
+        let value = serde_json::json!({"a": "</script>/x<", "</b": "<//"});
+        serde_json::to_writer(bytes::BufMut::writer(&mut buf), &value).unwrap();
+        escape_closing_tags(&mut buf, 3);
+        assert_eq!(&buf[..], br#"<p>{"<\/b":"<\//","a":"<\/script>/x<"}"#);
+        let mut plain = BytesMut::from(&b"</"[..]);
+        escape_closing_tags(&mut plain, 1);
+        assert_eq!(&plain[..], b"</", "only what was added is escaped");
     }
 }
