@@ -107,8 +107,13 @@ fn sha1_state(data: &[u8]) -> [u32; 5] {
         0x1032_5476,
         0xC3D2_E1F0,
     ];
-    let (blocks, rest) = data.as_chunks::<64>();
-    sha1::block_api::compress(&mut state, blocks);
+    let blocks = data.chunks_exact(64);
+    let rest = blocks.remainder();
+    for block in blocks {
+        if let Ok(block) = <&[u8; 64]>::try_from(block) {
+            sha1::block_api::compress(&mut state, std::slice::from_ref(block));
+        }
+    }
     // The rest, `0x80`, zeros, and the length in bits (big-endian) in the last 8 bytes.
     let mut tail = [[0u8; 64]; 2];
     let flat = tail.as_flattened_mut();
