@@ -141,7 +141,7 @@ impl HttpServerRequest {
     /// [`recycle_header_map`](crate::recycle_header_map)); the request has no headers
     /// afterwards. For a server that keeps requests' memory for later ones.
     pub fn recycle_headers(&mut self) {
-        if let Some(map) = std::mem::take(&mut self.headers).take_map() {
+        if let Some(map) = self.headers.take_map() {
             crate::recycle_header_map(map);
         }
     }
