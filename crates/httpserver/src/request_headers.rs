@@ -22,7 +22,7 @@ use crate::header_pool::header_map_for;
 /// trailing spaces and tabs not part of it, exactly as the parse read it.
 #[derive(Clone, Default)]
 pub struct RequestHeaders {
-    /// The head (request line through the empty line); empty when made from a map.
+    /// The head (request line through the empty line); empty when made from a map alone.
     raw: Bytes,
     /// Where the first header line starts in `raw`.
     first_line: usize,
@@ -40,6 +40,21 @@ impl RequestHeaders {
             count: 0,
             map: OnceCell::from(map),
         }
+    }
+
+    /// Headers parsed into `map` from `head`, which is kept (for [`head`](Self::head)).
+    pub(crate) fn from_map_of_head(map: HeaderMap, head: Bytes) -> Self {
+        RequestHeaders {
+            raw: head,
+            first_line: 0,
+            count: 0,
+            map: OnceCell::from(map),
+        }
+    }
+
+    /// The head the headers were read from (empty for headers made from a map).
+    pub(crate) fn head(&self) -> &[u8] {
+        &self.raw
     }
 
     /// The headers of `head`, whose request line ends before `first_line` and which has

@@ -113,11 +113,10 @@ impl HeadFacts {
 /// A parsed request head. Header values (and the target) share the head's buffer.
 #[derive(Debug)]
 pub(crate) struct RequestHead {
-    /// The whole head (what [`HeadFacts`]' ranges refer to).
-    pub(crate) raw: Bytes,
     pub(crate) method: Method,
     pub(crate) target: Bytes,
     pub(crate) version: Version,
+    /// The headers, which keep the whole head (what [`HeadFacts`]' ranges refer to).
     pub(crate) headers: RequestHeaders,
     pub(crate) facts: HeadFacts,
 }
@@ -233,9 +232,8 @@ fn request_from(
         Version::HTTP_11
     };
     let (headers, facts) = build_headers(head, httparse_headers(head, req.headers))?;
-    let headers = RequestHeaders::from_map(headers);
+    let headers = RequestHeaders::from_map_of_head(headers, head.clone());
     Ok(RequestHead {
-        raw: head.clone(),
         method,
         target: head.slice(range_of(head, path.as_bytes())),
         version,

@@ -90,9 +90,8 @@ pub(crate) fn request_from_layout(
         method,
         target: head.slice(layout.target),
         version: layout.version,
-        headers: RequestHeaders::from_checked_head(head.clone(), first_line, spans.len()),
+        headers: RequestHeaders::from_checked_head(head, first_line, spans.len()),
         facts,
-        raw: head,
     })
 }
 

@@ -36,7 +36,7 @@ pub(super) fn validate_request(head: &RequestHead) -> Result<(), HttpInputError>
         }
         0 => {}
         1 => {
-            let host = &head.raw[facts.host.clone()];
+            let host = &head.headers.head()[facts.host.clone()];
             match crate::httputil::check_host(host) {
                 HostCheck::Valid => {}
                 HostCheck::Comma => {
