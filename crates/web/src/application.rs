@@ -98,6 +98,7 @@ impl Application {
         ApplicationBuilder {
             rules: RulesBuilder::default(),
             hosts: Vec::new(),
+            default_host: None,
             settings: Settings::default(),
             default_handler: None,
         }
@@ -222,6 +223,7 @@ impl RulesBuilder {
 pub struct ApplicationBuilder {
     rules: RulesBuilder,
     hosts: Vec<(String, RouterBuilder)>,
+    default_host: Option<String>,
     settings: Settings,
     default_handler: Option<Arc<dyn MakeHandler>>,
 }
@@ -274,6 +276,15 @@ impl ApplicationBuilder {
         self
     }
 
+    /// The host a request is taken to be for when no host's routes matched and it has no
+    /// `X-Real-Ip` header (`default_host`: for debugging without a load balancer): the
+    /// routes given with [`host`](ApplicationBuilder::host) for patterns matching it are
+    /// tried again, after all others.
+    pub fn default_host(mut self, host: &str) -> Self {
+        self.default_host = Some(host.to_owned());
+        self
+    }
+
     /// The settings.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
@@ -293,16 +304,32 @@ impl ApplicationBuilder {
 
     /// The application, or the first invalid pattern.
     pub fn build(self) -> Result<Application, crate::RoutingError> {
+        // Tornado's order: the hosts' routes, then the wildcard router's (static files
+        // first, then the application's routes, then the hosts' routes again for the
+        // default host).
         let mut rules = Vec::new();
+        let mut default_host_rules = Vec::new();
         let has_host_rules = !self.hosts.is_empty();
         for (pattern, routes) in self.hosts {
+            let host = HostMatches::new(&pattern)?;
+            let router = Arc::new(routes.build()?);
+            if self
+                .default_host
+                .as_deref()
+                .is_some_and(|d| host.matches(d))
+            {
+                default_host_rules.push(Rule {
+                    matcher: Matcher::DefaultHost,
+                    target: Target::Router(router.clone()),
+                    name: None,
+                });
+            }
             rules.push(Rule {
-                matcher: Matcher::Host(HostMatches::new(&pattern)?),
-                target: Target::Router(Arc::new(routes.build()?)),
+                matcher: Matcher::Host(host),
+                target: Target::Router(router),
                 name: None,
             });
         }
-        rules.extend(self.rules.build()?.rules);
         let default_handler = self
             .default_handler
             .unwrap_or_else(|| Arc::new(Factory::new(|| crate::ErrorHandler::new(404))));
@@ -320,6 +347,8 @@ impl ApplicationBuilder {
             }
             rules.extend(statics.build()?.rules);
         }
+        rules.extend(self.rules.build()?.rules);
+        rules.extend(default_host_rules);
         Ok(Application {
             shared: Arc::new(AppShared {
                 templates,

@@ -245,6 +245,8 @@ impl fmt::Debug for HostMatches {
     }
 }
 
+static X_REAL_IP: http::HeaderName = http::HeaderName::from_static("x-real-ip");
+
 /// What a rule leads to.
 #[derive(Clone)]
 pub(crate) enum Target {
@@ -260,6 +262,11 @@ pub(crate) enum Target {
 pub(crate) enum Matcher {
     Path(PathMatches),
     Host(HostMatches),
+    /// A host's routes tried for the application's `default_host` (whose match with the
+    /// host's pattern was checked when the application was built): requests that came
+    /// through a load balancer (`X-Real-Ip`) are not taken for it
+    /// (`tornado.routing.DefaultHostMatches`).
+    DefaultHost,
     Any,
 }
 
@@ -301,6 +308,10 @@ impl Router {
                 },
                 Matcher::Host(h) if h.matches(host_name) => PathArgs::default(),
                 Matcher::Host(_) => continue,
+                Matcher::DefaultHost if request.request_headers().get(&X_REAL_IP).is_none() => {
+                    PathArgs::default()
+                }
+                Matcher::DefaultHost => continue,
                 Matcher::Any => PathArgs::default(),
             };
             match &rule.target {
