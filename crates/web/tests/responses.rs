@@ -1,6 +1,6 @@
 //! Port of the response-shaping classes of `web_test.py`: `ClearHeaderTest`,
-//! `Header204Test`, `Header304Test`, `StatusReasonTest`, `DateHeaderTest` and
-//! `RaiseWithReasonTest`. Tornado's client reports the reason phrase; here the raw client
+//! `Header204Test`, `Header204viaHTTPErrorTest`, `Header304Test`, `StatusReasonTest`,
+//! `DateHeaderTest` and `RaiseWithReasonTest`. Tornado's client reports the reason phrase; here the raw client
 //! reads it from the status line.
 
 mod support;
@@ -34,6 +34,15 @@ impl RequestHandler for NoContent {
     async fn get(&mut self, h: &mut Handler) -> Result {
         h.set_status(204);
         h.finish()
+    }
+}
+
+/// `Header204viaHTTPErrorTest.Handler`
+struct NoContentError;
+
+impl RequestHandler for NoContentError {
+    async fn get(&mut self, _h: &mut Handler) -> Result {
+        Err(HttpError::new(204).into())
     }
 }
 
@@ -84,6 +93,7 @@ fn app() -> Application {
     Application::builder()
         .route("/clear", || ClearHeader)
         .route("/204", || NoContent)
+        .route("/204_error", || NoContentError)
         .route("/304", || English)
         .route("/status", || StatusReason)
         .route("/raise", || RaiseWithReason)
@@ -109,6 +119,18 @@ fn test_204_headers() {
         assert_eq!(r.status, 204);
         assert_eq!(r.header("Content-Length"), None);
         assert_eq!(r.header("Transfer-Encoding"), None);
+    });
+}
+
+/// `Header204viaHTTPErrorTest`
+#[test]
+fn test_204_headers_via_httperror() {
+    with_served(app(), |a| async move {
+        let r = get(a, "/204_error", "").await;
+        assert_eq!(r.status, 204);
+        assert_eq!(r.header("Content-Length"), None);
+        assert_eq!(r.header("Transfer-Encoding"), None);
+        assert!(r.body.is_empty());
     });
 }
 
