@@ -28,9 +28,8 @@ fn url_spec_reverse_test_test_reverse() {
 #[test]
 fn url_spec_reverse_test_test_non_reversible() {
     // A route can still be made with a pattern that cannot be reversed.
-    for pattern in [r"^/api/v\d+/foo/(\w+)$"] {
-        assert!(reverse(pattern, &["bar"]).is_err(), "{pattern}");
-    }
+    let pattern = r"^/api/v\d+/foo/(\w+)$";
+    assert!(reverse(pattern, &["bar"]).is_err(), "{pattern}");
 }
 
 #[test]
