@@ -341,8 +341,13 @@ impl ApplicationBuilder {
             let prefix = format!("{}(.*)", regex::escape(&settings.static_url_prefix));
             for pattern in [prefix.as_str(), r"/(favicon\.ico)", r"/(robots\.txt)"] {
                 let root = root.clone();
+                let default_filename = settings.static_default_filename.clone();
                 statics.path(pattern, None, move || {
-                    crate::StaticFileHandler::new(root.clone())
+                    let handler = crate::StaticFileHandler::new(root.clone());
+                    match &default_filename {
+                        Some(name) => handler.default_filename(name.clone()),
+                        None => handler,
+                    }
                 });
             }
             rules.extend(statics.build()?.rules);

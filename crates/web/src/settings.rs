@@ -63,6 +63,10 @@ pub struct Settings {
     pub static_path: Option<PathBuf>,
     /// Where static files are served (`static_url_prefix`, `/static/`).
     pub static_url_prefix: String,
+    /// The file served for a directory under `static_path` (`static_handler_args`'
+    /// `default_filename`, the one argument the handler takes besides its root); `None`:
+    /// directories are refused (403).
+    pub static_default_filename: Option<String>,
     /// Keeps the version hashes of static files (`static_hash_cache`); off with `debug`.
     pub static_hash_cache: bool,
     /// Where `@authenticated` sends anonymous users (`login_url`).
@@ -108,6 +112,7 @@ impl Default for Settings {
             xsrf_cookie_options: CookieOptions::default(),
             static_path: None,
             static_url_prefix: "/static/".to_owned(),
+            static_default_filename: None,
             static_hash_cache: true,
             login_url: None,
             parse_body: ParseBodyConfig::default(),
