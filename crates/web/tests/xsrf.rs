@@ -1,7 +1,7 @@
-//! Port of `web_test.py::XSRFTest` and `XSRFCookieNameTest`. `test_versioning` changes the
-//! token version per request through the settings in Tornado; here two applications (one
-//! per version) share the cookie format, which is what the test checks. The
-//! cross-origin protection tests are in `cross_origin.rs`.
+//! Port of `web_test.py::XSRFTest`, `XSRFCookieNameTest` and `XSRFCookieKwargsTest`.
+//! `test_versioning` changes the token version per request through the settings in
+//! Tornado; here two applications (one per version) share the cookie format, which is what
+//! the test checks. The cross-origin protection tests are in `cross_origin.rs`.
 
 mod support;
 
@@ -248,5 +248,37 @@ fn xsrf_cookie_name_and_options() {
         );
         let body = format!("_xsrf={}", t.replace('|', "%7C"));
         assert_eq!(send(addr, "POST", "/", &headers, &body).await.status, 200);
+    });
+}
+
+/// `XSRFCookieKwargsTest`: `xsrf_cookie_kwargs` reach the XSRF cookie.
+#[test]
+fn test_xsrf_httponly() {
+    let options = CookieOptions {
+        httponly: true,
+        expires_days: Some(2.0),
+        ..CookieOptions::default()
+    };
+    gen_test(|| async move {
+        let (_server, addr) = serve(&app(2, "_xsrf", options));
+        let r = get(addr, "/", "").await;
+        let cookie = r.header("Set-Cookie").expect("an XSRF cookie").to_owned();
+        let lower = cookie.to_ascii_lowercase();
+        assert!(lower.contains("httponly"), "{cookie}");
+        let expires = cookie
+            .split(';')
+            .map(str::trim)
+            .find_map(|attr| {
+                attr.strip_prefix("expires=")
+                    .or(attr.strip_prefix("Expires="))
+            })
+            .expect("an expiry");
+        let expires = httpdate::parse_http_date(expires).expect("an HTTP date");
+        let want = std::time::SystemTime::now() + std::time::Duration::from_secs(2 * 86400);
+        let off = match want.duration_since(expires) {
+            Ok(d) => d,
+            Err(e) => e.duration(),
+        };
+        assert!(off.as_secs() < 10, "{cookie}");
     });
 }

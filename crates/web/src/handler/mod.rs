@@ -571,7 +571,11 @@ impl Handler {
         Ok(self.s.app.router.reverse_url(name, args)?)
     }
 
-    pub(crate) fn default_write_error(&mut self, status: u16, error: Option<&Error>) {
+    /// What the default [`write_error`](crate::RequestHandler::write_error) writes: the
+    /// error page (with the error's details when `serve_traceback` is on), nothing for a
+    /// status without a body. An override calls it for the cases it leaves alone, as
+    /// Python's call `RequestHandler.write_error(self, ...)`.
+    pub fn default_write_error(&mut self, status: u16, error: Option<&Error>) {
         if should_not_send_content(status) {
             return;
         }
